@@ -1,0 +1,165 @@
+"""The Appliance: owns the data directory, settings, stores and services; start()/stop().
+
+The constructor does no I/O. ``start()`` locks the data directory, opens the stores, makes sure an
+owner account exists and (unless embedded without HTTP) serves the API. Both ``start()`` and
+``stop()`` are idempotent; a failed start cleans up what it opened and raises StartupError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from appliance.config import Settings, defaults, load_settings, save_settings
+from appliance.datadir import DataDir, DataDirLock, default_data_dir
+from appliance.errors import ApplianceError, StartupError
+from appliance.events import EventBus
+from appliance.logs import setup_logging
+from appliance.services import passwords
+from appliance.services.accounts import Accounts
+from appliance.services.auth import Authenticator
+from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
+from storage.blobs import BlobStore
+from storage.metadata import MetadataStore
+from storage.secrets import SecretStore, SecretStoreError, open_secret_store
+from storage.streams import StreamStore
+
+LOGGER = logging.getLogger(__name__)
+OWNER_EMAIL = "owner@appliance.local"
+
+
+class Appliance:
+    def __init__(self, data_dir: Path | None = None, *, overrides: Mapping[str, Any] | None = None,
+                 serve_http: bool = True, console_logging: bool = True) -> None:
+        self.data_dir = DataDir(Path(data_dir) if data_dir else default_data_dir())
+        self.settings: Settings = defaults()
+        self.events = EventBus()
+        self.metadata = MetadataStore(self.data_dir.metadata)
+        self.streams = StreamStore(self.data_dir.streams)
+        self.blobs = BlobStore(self.data_dir.blobs)
+        self._overrides = dict(overrides or {})
+        self._serve_http = serve_http
+        self._console_logging = console_logging
+        self._lock = DataDirLock(self.data_dir.lock)
+        self._runner: web.AppRunner | None = None
+        self._started = False
+        self.secrets: SecretStore | None = None
+        self.first_run_password: str | None = None
+        self.http_addresses: list[tuple[str, int]] = []
+
+    # -- services, available after start() ------------------------------------------------------
+    accounts: Accounts
+    jwt: JwtCodec
+    authenticator: Authenticator
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
+    def port(self) -> int:
+        if not self.http_addresses:
+            raise RuntimeError("the HTTP server is not running")
+        return self.http_addresses[0][1]
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.http_addresses[0]
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        return f"http://{host}:{port}"
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        try:
+            await self._open()
+            await self._start_services()
+            if self._serve_http:
+                await self._start_http()
+        except BaseException as err:
+            await self._close()
+            if isinstance(err, ApplianceError):
+                raise StartupError(err.message, key=err.key) from err
+            if isinstance(err, (OSError, SecretStoreError)):
+                raise StartupError(f"cannot start: {err}", key="startup") from err
+            raise
+        self._started = True
+        self.events.bind_loop(asyncio.get_running_loop())
+        LOGGER.info("IOTile Appliance started on %s", self.data_dir.root)
+
+    async def stop(self) -> None:
+        if not self._started and not self._lock.held:
+            return
+        await self._close()
+        self._started = False
+        LOGGER.info("IOTile Appliance stopped")
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": self._started, "data_dir": str(self.data_dir.root),
+                "secrets": self.secrets.kind if self.secrets else None}
+
+    async def _open(self) -> None:
+        self.data_dir.create()
+        self._lock.acquire()
+        first = not self.data_dir.settings.exists()
+        self.settings = load_settings(self.data_dir.settings).with_overrides(self._overrides)
+        if first:
+            save_settings(self.data_dir.settings, load_settings(self.data_dir.settings))
+        setup_logging(self.data_dir.logs, self.settings["logging.level"], console=self._console_logging)
+        self.secrets = await asyncio.to_thread(open_secret_store, self.data_dir.root,
+                                               self.settings["secrets.backend"])
+        await asyncio.to_thread(self.metadata.open)
+        await asyncio.to_thread(self.streams.open)
+
+    async def _start_services(self) -> None:
+        assert self.secrets is not None
+        key = await asyncio.to_thread(self.secrets.get, SIGNING_KEY_SECRET)
+        if not key:
+            key = new_signing_key()
+            await asyncio.to_thread(self.secrets.set, SIGNING_KEY_SECRET, key)
+        self.jwt = JwtCodec(key, timedelta(seconds=self.settings["auth.jwt_expiry_seconds"]),
+                            timedelta(seconds=self.settings["auth.jwt_refresh_seconds"]))
+        self.accounts = Accounts(self.metadata)
+        self.authenticator = Authenticator(self.accounts, self.jwt)
+        await self._ensure_owner()
+
+    async def _ensure_owner(self) -> None:
+        """First start: an owner (staff) account with a password shown once, never logged."""
+        if await self.accounts.count():
+            return
+        password = passwords.generate_password()
+        await self.accounts.create(OWNER_EMAIL, password, username="owner", name="Owner", is_staff=True)
+        self.first_run_password = password
+        LOGGER.warning("Created the first account %s; its password is shown on the console only", OWNER_EMAIL)
+
+    async def _start_http(self) -> None:
+        from appliance.api import create_api  # the API imports services, not the other way round
+
+        self._runner = web.AppRunner(create_api(self), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings["server.host"], self.settings["server.port"],
+                           reuse_address=True)
+        await site.start()
+        self.http_addresses = [sock.getsockname()[:2] for sock in _sockets(site)]
+        LOGGER.info("HTTP API listening on %s", ", ".join(f"{h}:{p}" for h, p in self.http_addresses))
+
+    async def _close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.http_addresses = []
+        self.events.bind_loop(None)
+        await asyncio.to_thread(self.streams.close)
+        await asyncio.to_thread(self.metadata.close)
+        self._lock.release()
+
+
+def _sockets(site: web.TCPSite) -> list[Any]:
+    server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
+    return list(getattr(server, "sockets", None) or [])

@@ -1,0 +1,71 @@
+"""Who is calling: turns an ``Authorization`` scheme and credentials into a Principal.
+
+Schemes are a registry (``jwt``/``JWT`` and ``Token`` now; ``a-jwt`` and ``Api-Key`` are added by
+the registry service) so the HTTP middleware and the GUI sign-in share one decision point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from appliance.errors import AuthenticationError, NotFound
+from appliance.services.accounts import AccountRecord, Accounts
+from appliance.services.jwt_codec import JwtCodec
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. ``account`` is None only for org Api-Key callers."""
+
+    scheme: str
+    account: AccountRecord | None
+    org_id: int | None = None
+    device_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.account is not None and self.account.is_staff
+
+
+SchemeHandler = Callable[[str], Awaitable[Principal]]
+
+
+class Authenticator:
+    def __init__(self, accounts: Accounts, codec: JwtCodec) -> None:
+        self._accounts = accounts
+        self._codec = codec
+        self._schemes: dict[str, SchemeHandler] = {"jwt": self._jwt, "token": self._token}
+
+    def register(self, scheme: str, handler: SchemeHandler) -> None:
+        self._schemes[scheme.lower()] = handler
+
+    async def from_header(self, header: str) -> Principal:
+        scheme, _, credentials = header.strip().partition(" ")
+        handler = self._schemes.get(scheme.lower())
+        if handler is None or not credentials.strip():
+            raise AuthenticationError("Invalid Authorization header.", key="bad_auth_header")
+        return await handler(credentials.strip())
+
+    async def _jwt(self, token: str) -> Principal:
+        claims = self._codec.decode(token)
+        return Principal("jwt", await self._active(claims.user_id))
+
+    async def _token(self, key: str) -> Principal:
+        account = await self._accounts.account_for_token(key)
+        if account is None:
+            raise AuthenticationError("Invalid token.", key="token_invalid")
+        return Principal("token", _require_active(account))
+
+    async def _active(self, account_id: int) -> AccountRecord:
+        try:
+            account = await self._accounts.get(account_id)
+        except NotFound as err:
+            raise AuthenticationError("User not found.", key="token_invalid") from err
+        return _require_active(account)
+
+
+def _require_active(account: AccountRecord) -> AccountRecord:
+    if not account.is_active:
+        raise AuthenticationError("User account is disabled.", key="inactive")
+    return account
