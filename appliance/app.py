@@ -20,6 +20,9 @@ from appliance.config import Settings, defaults, load_settings, save_settings
 from appliance.datadir import DataDir, DataDirLock, default_data_dir
 from appliance.errors import ApplianceError, StartupError
 from appliance.events import EventBus
+from appliance.jobs.builtin import BUILTIN_KINDS
+from appliance.jobs.periodic import PeriodicScheduler
+from appliance.jobs.queue import JobQueue
 from appliance.logs import setup_logging
 from appliance.services import passwords
 from appliance.services.accounts import Accounts
@@ -36,15 +39,20 @@ OWNER_EMAIL = "owner@appliance.local"
 
 class Appliance:
     def __init__(self, data_dir: Path | None = None, *, overrides: Mapping[str, Any] | None = None,
-                 serve_http: bool = True, console_logging: bool = True) -> None:
+                 serve_http: bool = True, run_jobs: bool = True, console_logging: bool = True) -> None:
         self.data_dir = DataDir(Path(data_dir) if data_dir else default_data_dir())
         self.settings: Settings = defaults()
         self.events = EventBus()
         self.metadata = MetadataStore(self.data_dir.metadata)
         self.streams = StreamStore(self.data_dir.streams)
         self.blobs = BlobStore(self.data_dir.blobs)
+        self.jobs = JobQueue(self.metadata, self.events)
+        for kind in BUILTIN_KINDS:
+            self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http
+        self._run_jobs = run_jobs
+        self._periodic: PeriodicScheduler | None = None
         self._console_logging = console_logging
         self._lock = DataDirLock(self.data_dir.lock)
         self._runner: web.AppRunner | None = None
@@ -80,6 +88,8 @@ class Appliance:
         try:
             await self._open()
             await self._start_services()
+            if self._run_jobs:
+                await self._start_background()
             if self._serve_http:
                 await self._start_http()
         except BaseException as err:
@@ -129,6 +139,12 @@ class Appliance:
         self.authenticator = Authenticator(self.accounts, self.jwt)
         await self._ensure_owner()
 
+    async def _start_background(self) -> None:
+        await self.jobs.start(self, workers=self.settings["jobs.workers"],
+                              poll_interval=self.settings["jobs.poll_seconds"])
+        self._periodic = PeriodicScheduler(self.data_dir.metadata, self.jobs, self.settings)
+        await asyncio.to_thread(self._periodic.start, asyncio.get_running_loop())
+
     async def _ensure_owner(self) -> None:
         """First start: an owner (staff) account with a password shown once, never logged."""
         if await self.accounts.count():
@@ -154,6 +170,10 @@ class Appliance:
             await self._runner.cleanup()
             self._runner = None
         self.http_addresses = []
+        if self._periodic is not None:
+            await asyncio.to_thread(self._periodic.stop)
+            self._periodic = None
+        await self.jobs.stop()
         self.events.bind_loop(None)
         await asyncio.to_thread(self.streams.close)
         await asyncio.to_thread(self.metadata.close)

@@ -14,6 +14,7 @@ from typing import Any
 
 from appliance.app import OWNER_EMAIL, Appliance
 from appliance.errors import ApplianceError
+from appliance.jobs import cli as jobs_cli
 from appliance.services import passwords
 from appliance.version import __version__
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.add_argument("--data-dir", type=Path, dest="sub_data_dir", help=argparse.SUPPRESS)
     sub.add_parser("version", help="print the version")
+    jobs_cli.add_parser(sub)
     return parser
 
 
@@ -82,7 +84,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _init(args: argparse.Namespace) -> None:
-    appliance = Appliance(_data_dir(args), serve_http=False)
+    appliance = Appliance(_data_dir(args), serve_http=False, run_jobs=False)
     await appliance.start()
     try:
         _announce_first_run(appliance)
@@ -105,7 +107,7 @@ def _read_password(args: argparse.Namespace) -> tuple[str, bool]:
 
 async def _user_create(args: argparse.Namespace) -> None:
     password, generated = _read_password(args)
-    appliance = Appliance(_data_dir(args), serve_http=False)
+    appliance = Appliance(_data_dir(args), serve_http=False, run_jobs=False)
     await appliance.start()
     try:
         account = await appliance.accounts.create(args.email, password, username=args.username,
@@ -147,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_init(args))
         elif args.command == "user":
             asyncio.run(_user_create(args))
+        elif args.command == "jobs":
+            asyncio.run(jobs_cli.run(args, _data_dir(args), _out))
     except ApplianceError as err:
         sys.stderr.write(f"iotile-appliance: {err.message}\n")
         return 2

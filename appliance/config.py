@@ -70,6 +70,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(section="secrets", name="backend", default="auto", check=_backend,
             help="auto: the OS keyring when one works, else a 0600 file in the data directory (reported at "
                  "start-up); keyring: require the OS keyring; file: always the 0600 file."),
+    Setting(section="jobs", name="workers", default=4, kind=int, minimum=1, maximum=64,
+            help="Background jobs (unclaim, reset, archive, export...) that may run at the same time."),
+    Setting(section="jobs", name="poll_seconds", default=1.0, kind=float, minimum=0.05, maximum=60,
+            help="How often the job runner looks for jobs queued by another process (the CLI)."),
+    Setting(section="jobs", name="retention_days", default=30, kind=int, minimum=1, maximum=3650,
+            help="Finished jobs and rotated log files older than this are removed by housekeeping."),
+    Setting(section="periodic", name="housekeeping_seconds", default=3600, kind=int, minimum=1,
+            maximum=7 * 24 * 3600, help="Interval of the housekeeping task."),
     Setting(section="logging", name="level", default="INFO", check=_level,
             help="Log level of logs/appliance.log and the console."),
 )
@@ -114,6 +122,10 @@ def validate(key: str, value: Any) -> Any:
         raise ValidationError(f"unknown setting {key!r}", key="unknown_setting")
     if setting.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ValidationError(f"{key} must be a whole number, not {value!r}", key="invalid_setting")
+    if setting.kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValidationError(f"{key} must be a number, not {value!r}", key="invalid_setting")
+        value = float(value)
     if setting.kind is str and not isinstance(value, str):
         raise ValidationError(f"{key} must be text, not {value!r}", key="invalid_setting")
     if setting.minimum is not None and value < setting.minimum:

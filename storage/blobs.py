@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _KEY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -29,8 +29,8 @@ class BlobStore:
         return self._root
 
     def path_of(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or key.startswith("/") or not all(_KEY_PART.match(p) for p in parts):
+        parts = key.split("/")
+        if not key or not all(_KEY_PART.match(p) for p in parts):
             raise BlobKeyError(f"invalid blob key {key!r}")
         return self._root.joinpath(*parts)
 

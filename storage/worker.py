@@ -101,7 +101,7 @@ class WriterThread(Generic[C]):
     def _main(self) -> None:
         try:
             conn = self._connect()
-        except BaseException as err:  # reported to start()'s caller
+        except BaseException as err:  # reported to start()'s caller  # noqa: BLE001
             self._start_error = err
             self._ready.set()
             return

@@ -1,0 +1,1 @@
+"""Durable background work (the SQS worker, re-made for one computer) and periodic tasks."""

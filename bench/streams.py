@@ -1,0 +1,163 @@
+"""Stream store ingest against the raw DuckDB limit measured in the same run.
+
+    .venv/bin/python bench/streams.py [--rows 2000000] [--streams 100] [--batch 100000]
+
+(a) bare DuckDB: one ``INSERT INTO t SELECT * FROM <dict of numpy arrays>`` + commit on a fresh
+    file (and the same from an Arrow table, which is DuckDB's fastest scan here);
+(b) ``StreamStore.append_data`` on a fresh file in batches, every batch submitted at once and all
+    futures awaited (validation, sorting and id assignment included), and again one batch at a time.
+The ratio (b)/(a) is the figure to watch (target >= 0.8). Bytes per reading on disk and read
+latencies (lastn=1000, a one-hour window) are printed for information; tests never assert timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from storage.streams import DataBatch, StreamSelector, StreamStore  # noqa: E402
+
+T0 = np.datetime64("2024-01-01T00:00:00", "us")
+VARIABLES_PER_DEVICE = 10
+RAW_DDL = """CREATE TABLE stream_data (id BIGINT, project UINTEGER, device UBIGINT, variable USMALLINT,
+    "timestamp" TIMESTAMP, device_timestamp BIGINT, streamer_local_id BIGINT, int_value BIGINT, value DOUBLE,
+    status UTINYINT, "type" UTINYINT, dirty_ts TIMESTAMP)"""
+
+
+def generate(rows: int, streams: int, seed: int = 1) -> dict[str, np.ndarray]:
+    """Readings interleaved across streams in time order, as a bulk import delivers them (the
+    store has to sort every batch: its worst case). One reading per stream per second."""
+    rng = np.random.default_rng(seed)
+    index = np.arange(rows)
+    stream, tick = index % streams, index // streams
+    raw = rng.integers(0, 4096, rows)
+    return {
+        "project": np.full(rows, 1, np.uint32),
+        "device": (0x1000 + stream // VARIABLES_PER_DEVICE).astype(np.uint64),
+        "variable": (0x5001 + stream % VARIABLES_PER_DEVICE).astype(np.uint16),
+        "timestamp": T0 + tick.astype("timedelta64[s]"),
+        "device_timestamp": tick.astype(np.int64),
+        "streamer_local_id": (tick + 1).astype(np.int64),
+        "int_value": raw.astype(np.int64),
+        "value": raw * 0.1,
+        "status": np.ones(rows, np.uint8),
+        "type": np.zeros(rows, np.uint8),
+    }
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def bare(path: Path, source: Any) -> float:
+    """Seconds for one INSERT ... SELECT from ``source`` plus its commit, on a fresh file."""
+    conn = duckdb.connect(str(path))
+    try:
+        conn.execute(RAW_DDL)
+        conn.register("source", source)
+
+        def insert() -> None:
+            conn.begin()
+            conn.execute("INSERT INTO stream_data SELECT * FROM source")
+            conn.commit()
+
+        return timed(insert)
+    finally:
+        conn.close()
+
+
+def raw_sources(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table]:
+    rows = len(columns["project"])
+    as_numpy = {"id": np.arange(1, rows + 1, dtype=np.int64), **columns,
+                "dirty_ts": np.full(rows, np.datetime64("NaT"), "datetime64[us]")}
+    as_arrow = pa.table({name: pa.array(values) for name, values in as_numpy.items()})
+    return as_numpy, as_arrow
+
+
+def batches(columns: dict[str, np.ndarray], size: int) -> list[DataBatch]:
+    rows = len(columns["project"])
+    return [DataBatch(**{name: values[start:start + size] for name, values in columns.items()})
+            for start in range(0, rows, size)]
+
+
+def through_store(path: Path, parts: list[DataBatch], *, pipelined: bool) -> tuple[float, StreamStore]:
+    store = StreamStore(path)
+    store.open()
+
+    def append_all() -> None:
+        if pipelined:
+            futures = [store.append_data(part) for part in parts]
+            for future in futures:
+                future.result()
+        else:
+            for part in parts:
+                store.append_data(part).result()
+
+    return timed(append_all), store
+
+
+def read_latencies(store: StreamStore, streams: int, queries: int = 50) -> dict[str, float]:
+    rng = np.random.default_rng(2)
+    picks = rng.integers(0, streams, queries)
+    selectors = [StreamSelector(1, 0x1000 + int(s) // VARIABLES_PER_DEVICE, 0x5001 + int(s) % VARIABLES_PER_DEVICE)
+                 for s in picks]
+    start = T0.astype(object)
+    end = (T0 + np.timedelta64(1, "h")).astype(object)
+    lastn = [timed(lambda s=s: store.query_data(s, lastn=1000)) for s in selectors]
+    window = [timed(lambda s=s: store.query_data(s, start=start, end=end)) for s in selectors]
+    return {"lastn=1000": np.percentile(lastn, 95) * 1e3, "one-hour window": np.percentile(window, 95) * 1e3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--streams", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the files (default: a temp dir)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        run(Path(tmp), args.rows, args.streams, args.batch)
+
+
+def run(tmp: Path, rows: int, streams: int, batch: int) -> None:
+    columns = generate(rows, streams)
+    as_numpy, as_arrow = raw_sources(columns)
+    parts = batches(columns, batch)
+    raw_numpy = rows / bare(tmp / "raw_numpy.duckdb", as_numpy)
+    raw_arrow = rows / bare(tmp / "raw_arrow.duckdb", as_arrow)
+    one_at_a_time, store = through_store(tmp / "serial.duckdb", parts, pipelined=False)
+    store.close()
+    pipelined, store = through_store(tmp / "streams.duckdb", parts, pipelined=True)
+    latencies = read_latencies(store, streams)
+    store.close()
+    ours, serial = rows / pipelined, rows / one_at_a_time
+    size = (tmp / "streams.duckdb").stat().st_size
+    print(f"{rows:,} readings over {streams} streams, store batches of {batch:,}")  # noqa: T201
+    print(f"  bare DuckDB, dict of numpy : {raw_numpy:>12,.0f} rows/s")  # noqa: T201
+    print(f"  bare DuckDB, Arrow table   : {raw_arrow:>12,.0f} rows/s")  # noqa: T201
+    print(f"  StreamStore, pipelined     : {ours:>12,.0f} rows/s")  # noqa: T201
+    print(f"  StreamStore, one at a time : {serial:>12,.0f} rows/s")  # noqa: T201
+    print(f"  ratio vs numpy dict        : {ours / raw_numpy:.2f} (target >= 0.8)")  # noqa: T201
+    print(f"  ratio vs Arrow             : {ours / raw_arrow:.2f}")  # noqa: T201
+    print(f"  on disk                    : {size / rows:.2f} bytes/reading")  # noqa: T201
+    for name, p95 in latencies.items():
+        print(f"  p95 {name:<22} : {p95:.1f} ms")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Group commit on the writer thread.
+
+The writer drains every queued task into one transaction: each task's function runs first, then
+all appended readings go in with ONE ``INSERT ... SELECT`` over a concatenated Arrow table (and
+likewise events), then one commit, then every future resolves. A commit costs 1-2 ms whatever its
+size, so many small uploads acknowledged together cost about as much as one.
+
+DuckDB has no savepoints, so a task that fails is isolated by rolling the whole group back and
+running the group again without it; the failed task's future gets its own exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import duckdb
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
+from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS, Column, names
+from storage.streams.errors import StreamStoreError
+from storage.streams.schema import COUNTERS_TABLE, DATA_TABLE, EVENTS_TABLE
+from storage.worker import WriteTask
+
+LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Conn = duckdb.DuckDBPyConnection
+
+
+class WriteContext:
+    """What a ``StreamStore.write`` function gets: the group's connection, plus appends that join
+    the group's single insert (so rows appended here are not visible through ``conn`` until the
+    function returns, and are dropped with it if it raises)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.data: list[pa.Table] = []
+        self.events: list[pa.Table] = []
+
+    def append_data(self, batch: DataBatch | pa.Table) -> int:
+        """Queue readings for this group's insert; returns how many."""
+        table = prepare_data(batch)
+        self.data.append(table)
+        return int(table.num_rows)
+
+    def append_events(self, batch: EventBatch | pa.Table) -> int:
+        """Queue events for this group's insert; returns how many."""
+        table = prepare_events(batch)
+        self.events.append(table)
+        return int(table.num_rows)
+
+
+@dataclass
+class GroupWork(Generic[T]):
+    """One caller's share of a group transaction: prepared rows and/or a function."""
+
+    fn: Callable[[WriteContext], T] | None = None
+    data: pa.Table | None = None
+    events: pa.Table | None = None
+
+    def __call__(self, conn: Conn) -> T:
+        """Run alone in the caller's transaction; the writer normally uses ``run_group`` instead."""
+        ctx = WriteContext(conn)
+        result: T = self.run(ctx)
+        insert_pending(conn, ctx.data, ctx.events)
+        return result
+
+    def run(self, ctx: WriteContext) -> Any:
+        """Returns the function's result, or the number of rows added when there is none."""
+        if self.data is not None:
+            ctx.data.append(self.data)
+        if self.events is not None:
+            ctx.events.append(self.events)
+        if self.fn is not None:
+            return self.fn(ctx)
+        return sum(int(t.num_rows) for t in (self.data, self.events) if t is not None)
+
+
+@dataclass
+class _Failed:
+    index: int | None  # None: the merged insert or the commit failed, no task is known to blame
+    error: BaseException
+
+
+@dataclass
+class _Outcome:
+    results: list[Any] = field(default_factory=list)
+    failed: _Failed | None = None
+
+
+def run_group(conn: Conn, tasks: list[WriteTask[Conn]]) -> None:
+    """``WriterThread``'s ``run_batch``: commit the tasks together, isolating any that fail."""
+    _settle(conn, [task for task in tasks if task.future.set_running_or_notify_cancel()])
+
+
+def _settle(conn: Conn, live: list[WriteTask[Conn]]) -> None:
+    while live:
+        outcome = _attempt(conn, live)
+        failed = outcome.failed
+        if failed is None:
+            for task, result in zip(live, outcome.results, strict=True):
+                task.future.set_result(result)
+            return
+        if failed.index is not None:
+            live.pop(failed.index).future.set_exception(failed.error)
+        elif len(live) == 1:
+            live.pop().future.set_exception(failed.error)
+        else:  # nobody to blame: one transaction per task finds the culprit and saves the rest
+            for task in live:
+                _settle(conn, [task])
+            return
+
+
+def _attempt(conn: Conn, live: list[WriteTask[Conn]]) -> _Outcome:
+    outcome = _Outcome()
+    ctx = WriteContext(conn)
+    try:
+        conn.begin()
+    except duckdb.Error as err:
+        return _Outcome(failed=_Failed(None, StreamStoreError(f"cannot start a write: {err}")))
+    for index, task in enumerate(live):
+        try:
+            outcome.results.append(_work_of(task).run(ctx))
+        except Exception as err:  # noqa: BLE001 - the task's own failure, handed to its future
+            return _rolled_back(conn, _Failed(index, _wrapped(err)))
+    try:
+        insert_pending(conn, ctx.data, ctx.events)
+        conn.commit()
+    except duckdb.Error as err:
+        LOGGER.warning("group commit of %d tasks failed: %s", len(live), err)
+        return _rolled_back(conn, _Failed(None, StreamStoreError(f"write failed: {err}")))
+    return outcome
+
+
+def _work_of(task: WriteTask[Conn]) -> GroupWork[Any]:
+    if isinstance(task.fn, GroupWork):
+        return task.fn
+    plain = task.fn  # a bare function of the connection, submitted straight to the writer
+    return GroupWork(fn=lambda ctx: plain(ctx.conn))
+
+
+def _wrapped(err: Exception) -> Exception:
+    if isinstance(err, duckdb.Error):
+        wrapped = StreamStoreError(str(err))
+        wrapped.__cause__ = err
+        return wrapped
+    return err
+
+
+def _rolled_back(conn: Conn, failed: _Failed) -> _Outcome:
+    try:
+        conn.rollback()
+    except duckdb.Error:  # a failed statement may already have ended the transaction
+        LOGGER.debug("rollback after a failed group found no transaction", exc_info=True)
+    return _Outcome(failed=failed)
+
+
+def insert_pending(conn: Conn, data: list[pa.Table], events: list[pa.Table]) -> None:
+    """Insert prepared tables with one statement per table, assigning ids from the counters."""
+    _insert(conn, DATA_TABLE, DATA_COLUMNS, data)
+    _insert(conn, EVENTS_TABLE, EVENT_COLUMNS, events)
+
+
+def _insert(conn: Conn, table: str, columns: tuple[Column, ...], chunks: list[pa.Table]) -> None:
+    chunks = sorted((chunk for chunk in chunks if chunk.num_rows), key=_stream_of)
+    if not chunks:
+        return
+    merged = pa.concat_tables(chunks)
+    first = _take_ids(conn, table, int(merged.num_rows))
+    merged = merged.add_column(0, "id", _ids_like(merged, first))
+    source = f"_new_{table}"
+    conn.register(source, merged)
+    try:
+        conn.execute(f"INSERT INTO {table} (id, {names(columns)}) SELECT id, {names(columns)} FROM {source}")  # noqa: S608
+    finally:
+        conn.unregister(source)
+
+
+def _stream_of(chunk: pa.Table) -> tuple[int, int, int]:
+    """Chunks are already sorted inside; ordering them by their first stream keeps each device's
+    rows together across the uploads of one group, without re-sorting every row."""
+    first = chunk.slice(0, 1).to_pylist()[0]
+    return (first["project"], first["device"], first["variable"])
+
+
+def _take_ids(conn: Conn, table: str, count: int) -> int:
+    sql = f"UPDATE {COUNTERS_TABLE} SET value = value + ? WHERE name = ? RETURNING value"  # noqa: S608
+    rows = conn.execute(sql, [count, table]).fetchall()
+    return int(rows[0][0]) - count
+
+
+def _ids_like(merged: pa.Table, first: int) -> pa.ChunkedArray:
+    """Ids chunked like the other columns, so the scan needs no re-chunking copy."""
+    ids = pa.array(np.arange(first, first + merged.num_rows, dtype=np.int64))
+    pieces, offset = [], 0
+    for chunk in merged.column(0).chunks:
+        pieces.append(ids.slice(offset, len(chunk)))
+        offset += len(chunk)
+    return pa.chunked_array(pieces, type=pa.int64())
