@@ -79,7 +79,7 @@ class Appliance:
     @property
     def base_url(self) -> str:
         host, port = self.http_addresses[0]
-        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
         return f"http://{host}:{port}"
 
     async def start(self) -> None:

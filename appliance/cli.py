@@ -26,8 +26,10 @@ def _out(text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iotile-appliance", description="IOTile Appliance: iotile.cloud on one computer.")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: platform data dir, or $IOTILE_APPLIANCE_DATA_DIR)")
+    parser = argparse.ArgumentParser(prog="iotile-appliance",
+                                     description="IOTile Appliance: iotile.cloud on one computer.")
+    parser.add_argument("--data-dir", type=Path,
+                        help="data directory (default: platform data dir, or $IOTILE_APPLIANCE_DATA_DIR)")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run headless: HTTP API and background services")
     serve.add_argument("--host", help="listen address (settings.toml server.host, default 127.0.0.1)")
@@ -128,9 +130,8 @@ def _has_display() -> bool:
 def _run_default(args: argparse.Namespace) -> int:
     """No sub-command: the desktop program where there is a screen, else headless serving."""
     if _has_display() and importlib.util.find_spec("gui.app") is not None:
-        from gui.app import run_gui
-
-        return run_gui(_data_dir(args))
+        gui_app = importlib.import_module("gui.app")  # Qt is imported only when there is a screen
+        return int(gui_app.run_gui(_data_dir(args)))
     args.host = args.port = None
     asyncio.run(_serve(args))
     return 0

@@ -69,6 +69,7 @@ class WriterThread(Generic[C]):
             self._thread.start()
         self._ready.wait()
         if self._start_error is not None:
+            self._closed = True  # a writer that never connected must refuse work, not queue it forever
             raise self._start_error
 
     def submit(self, fn: Callable[[C], T]) -> Future[T]:

@@ -23,9 +23,9 @@ _real_connect = socket.socket.connect
 
 def _guarded_connect(self: socket.socket, address: Any) -> Any:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not host.startswith(_LOOPBACK_PREFIXES):
-            raise ConnectionRefusedError(f"tests may only connect to loopback, not {host!r}")
+    inet = self.family in (socket.AF_INET, socket.AF_INET6)
+    if inet and isinstance(host, str) and not host.startswith(_LOOPBACK_PREFIXES):
+        raise ConnectionRefusedError(f"tests may only connect to loopback, not {host!r}")
     return _real_connect(self, address)
 
 

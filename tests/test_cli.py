@@ -3,60 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ADDRESS = re.compile(r"serving (http://127\.0\.0\.1:\d+)/api/v1/")
-
-
-def cli(*args: str, data_dir: Path, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "appliance", "--data-dir", str(data_dir), *args], input=stdin,
-                          capture_output=True, text=True, timeout=timeout, env=_env())
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    return env
-
-
-class Server:
-    def __init__(self, data_dir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "appliance", "serve", "--port", "0", "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
-        self.output: list[str] = []
-        self.url = self._wait_for_address()
-
-    def _wait_for_address(self) -> str:
-        deadline = time.monotonic() + 90
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
-            match = ADDRESS.search(line)
-            if match:
-                return match.group(1)
-        self.proc.kill()
-        raise AssertionError(f"server did not start: {''.join(self.output)} {self.proc.stderr.read()}")  # type: ignore[union-attr]
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        try:
-            return self.proc.wait(timeout=30)
-        finally:
-            self.proc.kill()
+from tests.support.server import Server, cli
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def principal(request: web.Request) -> Principal:
     """The caller of a non-public handler (the middleware guarantees one)."""
-    who = request.get(PRINCIPAL)
+    who: Principal | None = request.get(PRINCIPAL)
     if who is None:
         raise AuthenticationError("Authentication credentials were not provided.", key="not_authenticated")
     return who

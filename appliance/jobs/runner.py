@@ -9,6 +9,7 @@ process that died and runs again (handlers are idempotent: at-least-once, exactl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import Counter
@@ -119,10 +120,8 @@ class JobRunner:
                 raise
             except Exception:
                 LOGGER.exception("job dispatcher failed; retrying")
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
 
     async def _claim(self) -> _Claim:
         free = self._workers - len(self._running)
@@ -165,8 +164,8 @@ class JobRunner:
             return None
 
     def _apply(self, claim: _Claim) -> None:
-        for job_id, kind in claim.failed:
-            LOGGER.warning("job %s (%s) failed before it could start", job_id, kind)
+        for job_id, kind_name in claim.failed:
+            LOGGER.warning("job %s (%s) failed before it could start", job_id, kind_name)
         for pid in claim.cancel:
             self.request_cancel(pid)
         for record in claim.started:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from appliance.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from appliance.services import db, passwords
@@ -53,9 +53,9 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _unique(session: Session, column: object, base: str) -> str:
+def _unique(session: Session, column: InstrumentedAttribute[str], base: str) -> str:
     candidate, n = base, 1
-    while session.scalar(select(func.count()).where(column == candidate)):  # type: ignore[operator]
+    while session.scalar(select(func.count()).where(column == candidate)):
         n += 1
         candidate = f"{base}{n}"
     return candidate

@@ -31,6 +31,8 @@ LOGGER = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+_READ_THREAD_PREFIX = "metadata-read"
+
 
 @dataclass
 class WriteStats:
@@ -143,6 +145,9 @@ class MetadataStore:
         return self.write(fn).result()
 
     def read_sync(self, fn: Callable[[Session], T]) -> T:
+        """``read(fn).result()``, refused on the read pool, where nested waits can exhaust it."""
+        if threading.current_thread().name.startswith(_READ_THREAD_PREFIX):
+            raise RuntimeError("read_sync() inside a read task can deadlock the pool; use the session given")
         return self.read(fn).result()
 
     def write_stats(self) -> WriteStats:
@@ -189,7 +194,7 @@ class MetadataStore:
             writer_engine.dispose()
             reader_engine.dispose()
             raise
-        readers = ThreadPoolExecutor(max_workers=self._read_threads, thread_name_prefix="metadata-read")
+        readers = ThreadPoolExecutor(max_workers=self._read_threads, thread_name_prefix=_READ_THREAD_PREFIX)
         sessions = sessionmaker(reader_engine, expire_on_commit=False)
         return _Running(writer_engine, reader_engine, writer, readers, sessions, writer_thread)
 

@@ -77,7 +77,11 @@ class GroupWork(Generic[T]):
         if self.events is not None:
             ctx.events.append(self.events)
         if self.fn is not None:
-            return self.fn(ctx)
+            result = self.fn(ctx)
+            # DuckDB refuses register() while a result is unread ("unfinished result"); running it
+            # out here keeps the group's insert independent of what the function left behind.
+            ctx.conn.complete()
+            return result
         return sum(int(t.num_rows) for t in (self.data, self.events) if t is not None)
 
 

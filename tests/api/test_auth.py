@@ -79,7 +79,8 @@ async def test_bad_authorization_headers(api: Any, header: str) -> None:
 
 
 async def test_forged_and_expired_tokens(api: Any, appliance: Appliance) -> None:
-    forged = JwtCodec("another-key-that-is-long-enough-for-hs256!!", timedelta(hours=1), timedelta(days=1)).issue(1, "owner", "o@x")
+    other_key = "another-key-that-is-long-enough-for-hs256!!"
+    forged = JwtCodec(other_key, timedelta(hours=1), timedelta(days=1)).issue(1, "owner", "o@x")
     expired = JwtCodec(appliance.jwt._key, timedelta(seconds=-10), timedelta(days=1)).issue(1, "owner", "o@x")
     none_alg = pyjwt.encode({"user_id": 1, "exp": 2**40, "orig_iat": 0}, key="", algorithm="none")
     for token in (forged, expired, none_alg):

@@ -162,3 +162,5 @@ def test_waiting_for_a_write_from_inside_a_write_is_refused(store: MetadataStore
     with pytest.raises(RuntimeError, match="deadlock"):
         store.write_sync(nested)
     assert usernames(store) == set()
+    with pytest.raises(RuntimeError, match="deadlock"):
+        store.read_sync(lambda s: store.read_sync(lambda inner: 1))

@@ -54,7 +54,9 @@ class Gate:
 
 def test_hundred_concurrent_appenders_all_commit_once(store: StreamStore) -> None:
     def upload(device: int) -> int:
-        return store.append_data(readings(device, count=device % 7 + 1)).result(30)
+        added = store.append_data(readings(device, count=device % 7 + 1)).result(30)
+        assert store.count_data(StreamSelector(device=device)) == added  # reads run beside the writer
+        return added
 
     with ThreadPoolExecutor(max_workers=100) as pool:
         counts = list(pool.map(upload, range(100)))
@@ -155,6 +157,19 @@ def test_write_commits_its_function_and_rows_together(store: StreamStore) -> Non
     assert store.count_data(ALL) == 6
 
 
+def test_write_may_leave_a_result_unread(store: StreamStore) -> None:
+    def sloppy(ctx: WriteContext) -> int:
+        added = ctx.append_data(readings(2, count=3))
+        ctx.conn.execute("CREATE TEMP TABLE IF NOT EXISTS scratch (n BIGINT)")
+        ctx.conn.execute("INSERT INTO scratch SELECT * FROM range(100000) RETURNING n")  # never fetched
+        return added
+
+    with Gate(store):
+        unread = store.write(sloppy)
+        neighbour = store.append_data(readings(1, count=2))
+    assert (unread.result(10), neighbour.result(10)) == (3, 2)
+
+
 def test_cancelled_task_is_skipped(store: StreamStore) -> None:
     with Gate(store):
         doomed: Future[int] = store.append_data(readings(1, count=3))
@@ -172,6 +187,13 @@ def test_close_finishes_queued_writes(tmp_path: Path) -> None:
     assert all(f.result(0) == 10 for f in futures)
     with StreamStore(tmp_path / "streams.duckdb") as reopened:
         assert reopened.count_data(ALL) == 500
+
+
+def test_device_ids_use_all_64_bits(store: StreamStore) -> None:
+    archived = (0xFFFF << 48) | 0xFFFF_FFFF_FFFF  # highest data block of the highest device id
+    store.append_data(DataBatch.for_stream(0, archived, 0xFFFF, timestamp=[T0])).result()
+    rows = store.query_data(StreamSelector(project=0, device=archived, variable=0xFFFF)).rows
+    assert rows.column("device").to_pylist() == [archived]
 
 
 def test_empty_batch_resolves_without_a_commit(store: StreamStore) -> None:

@@ -7,8 +7,6 @@ to staff; to anybody else it does not exist (404 / "Not found").
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from appliance.api.auth import principal, require_staff

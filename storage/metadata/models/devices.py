@@ -110,7 +110,9 @@ class DataBlock(CreatedMixin, Base):
     __tablename__ = "data_block"
     __table_args__ = (
         UniqueConstraint("device_id", "block"),
-        CheckConstraint("block > 0 AND block < 65536", name="block_range"),
+        # below 2**15: the block sits in the top 16 bits of a stream's 64-bit device_gid, and
+        # SQLite integers are signed, so a block of 0x8000 or more would not fit in the key
+        CheckConstraint("block > 0 AND block < 32768", name="block_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

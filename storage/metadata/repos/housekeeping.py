@@ -15,4 +15,5 @@ INVITATION_LIFETIME = timedelta(days=14)
 def delete_expired_invitations(session: Session, now: datetime) -> int:
     """iotile.cloud invitations expire 14 days after they were (re)sent."""
     stmt = delete(Invitation).where(Invitation.accepted.is_(False), Invitation.sent_on < now - INVITATION_LIFETIME)
-    return int(session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0)
+    result = session.execute(stmt.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
