@@ -82,16 +82,21 @@ def bare(path: Path, source: Any) -> float:
 
 def raw_sources(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pa.Table]:
     rows = len(columns["project"])
-    as_numpy = {"id": np.arange(1, rows + 1, dtype=np.int64), **columns,
-                "dirty_ts": np.full(rows, np.datetime64("NaT"), "datetime64[us]")}
+    as_numpy = {
+        "id": np.arange(1, rows + 1, dtype=np.int64),
+        **columns,
+        "dirty_ts": np.full(rows, np.datetime64("NaT"), "datetime64[us]"),
+    }
     as_arrow = pa.table({name: pa.array(values) for name, values in as_numpy.items()})
     return as_numpy, as_arrow
 
 
 def batches(columns: dict[str, np.ndarray], size: int) -> list[DataBatch]:
     rows = len(columns["project"])
-    return [DataBatch(**{name: values[start:start + size] for name, values in columns.items()})
-            for start in range(0, rows, size)]
+    return [
+        DataBatch(**{name: values[start : start + size] for name, values in columns.items()})
+        for start in range(0, rows, size)
+    ]
 
 
 def through_store(path: Path, parts: list[DataBatch], *, pipelined: bool) -> tuple[float, StreamStore]:
@@ -113,8 +118,10 @@ def through_store(path: Path, parts: list[DataBatch], *, pipelined: bool) -> tup
 def read_latencies(store: StreamStore, streams: int, queries: int = 50) -> dict[str, float]:
     rng = np.random.default_rng(2)
     picks = rng.integers(0, streams, queries)
-    selectors = [StreamSelector(1, 0x1000 + int(s) // VARIABLES_PER_DEVICE, 0x5001 + int(s) % VARIABLES_PER_DEVICE)
-                 for s in picks]
+    selectors = [
+        StreamSelector(1, 0x1000 + int(s) // VARIABLES_PER_DEVICE, 0x5001 + int(s) % VARIABLES_PER_DEVICE)
+        for s in picks
+    ]
     start = T0.astype(object)
     end = (T0 + np.timedelta64(1, "h")).astype(object)
     lastn = [timed(lambda s=s: store.query_data(s, lastn=1000)) for s in selectors]

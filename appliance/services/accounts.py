@@ -13,12 +13,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from appliance.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from appliance.services import db, passwords
-from storage.metadata import Account, AuthToken, MetadataStore
+from storage.metadata import Account, MetadataStore
+from storage.metadata.repos import accounts as repo
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
@@ -53,12 +53,12 @@ def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _unique(session: Session, column: InstrumentedAttribute[str], base: str) -> str:
-    candidate, n = base, 1
-    while session.scalar(select(func.count()).where(column == candidate)):
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
+def _update(session: Session, account_id: int, **values: object) -> None:
+    row = session.get(Account, account_id)
+    if row is None:
+        raise NotFound("account not found")
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 class Accounts:
@@ -68,7 +68,7 @@ class Accounts:
         self._store = store
 
     async def count(self) -> int:
-        return await db.read(self._store, lambda s: int(s.scalar(select(func.count(Account.id))) or 0))
+        return await db.read(self._store, repo.count)
 
     async def get(self, account_id: int) -> AccountRecord:
         row = await db.read(self._store, lambda s: s.get(Account, account_id))
@@ -78,7 +78,7 @@ class Accounts:
 
     async def find_by_email(self, email: str) -> AccountRecord | None:
         email = normalize_email(email)
-        row = await db.read(self._store, lambda s: s.scalar(select(Account).where(Account.email == email)))
+        row = await db.read(self._store, lambda s: repo.by_email(s, email))
         return AccountRecord.of(row) if row else None
 
     async def create(self, email: str, password: str, *, username: str | None = None, name: str = "",
@@ -90,13 +90,13 @@ class Accounts:
         password_hash = await loop.run_in_executor(None, passwords.hash_password, password)
 
         def insert(session: Session) -> AccountRecord:
-            if session.scalar(select(Account.id).where(Account.email == email)) is not None:
+            if repo.email_taken(session, email):
                 raise Conflict(f"an account with e-mail {email} already exists", key="duplicate_email")
             base = username.strip() if username else email.split("@", 1)[0]
-            if username and session.scalar(select(Account.id).where(Account.username == base)) is not None:
+            if username and repo.username_taken(session, base):
                 raise Conflict(f"username {base!r} is taken", key="duplicate_username")
-            uname = _unique(session, Account.username, base)
-            slug = _unique(session, Account.slug, _SLUG_CHARS.sub("-", uname.lower()).strip("-") or "user")
+            uname = repo.free_value(session, Account.username, base)
+            slug = repo.free_value(session, Account.slug, _SLUG_CHARS.sub("-", uname.lower()).strip("-") or "user")
             row = Account(email=email, username=uname, slug=slug, name=name, password_hash=password_hash,
                           is_staff=is_staff, is_active=True, time_zone="UTC",
                           created_on=datetime.now(timezone.utc))
@@ -111,7 +111,7 @@ class Accounts:
         if not isinstance(password, str) or not isinstance(email, str):
             raise ValidationError("email and password are required", key="missing_credentials")
         email = email.strip().lower()
-        row = await db.read(self._store, lambda s: s.scalar(select(Account).where(Account.email == email)))
+        row = await db.read(self._store, lambda s: repo.by_email(s, email))
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(None, passwords.verify_password, row.password_hash if row else None,
                                         password)
@@ -120,7 +120,7 @@ class Accounts:
         if not row.is_active:
             raise AuthenticationError("User account is disabled.", key="inactive")
         now = datetime.now(timezone.utc)
-        await db.write(self._store, lambda s: s.get_one(Account, row.id).__setattr__("last_login", now))
+        await db.write(self._store, lambda s: _update(s, row.id, last_login=now))
         return AccountRecord.of(row)
 
     async def change_password(self, account_id: int, old: str, new: str) -> None:
@@ -129,7 +129,7 @@ class Accounts:
         if row is None or not await loop.run_in_executor(None, passwords.verify_password, row.password_hash, old):
             raise ValidationError("the current password is wrong", key="bad_password")
         new_hash = await loop.run_in_executor(None, passwords.hash_password, new)
-        await db.write(self._store, lambda s: s.get_one(Account, account_id).__setattr__("password_hash", new_hash))
+        await db.write(self._store, lambda s: _update(s, account_id, password_hash=new_hash))
 
     async def set_active(self, account_id: int, active: bool) -> None:
         def update(session: Session) -> None:
@@ -138,27 +138,20 @@ class Accounts:
                 raise NotFound("account not found")
             row.is_active = active
             if not active:
-                session.query(AuthToken).filter(AuthToken.account_id == account_id).delete()
+                repo.delete_tokens(session, account_id)
 
         await db.write(self._store, update)
 
     async def issue_token(self, account_id: int) -> str:
         key = secrets.token_hex(20)
-        row = AuthToken(key_hash=_hash_key(key), account_id=account_id, created_on=datetime.now(timezone.utc))
-        await db.write(self._store, lambda s: s.add(row))
+        now = datetime.now(timezone.utc)
+        await db.write(self._store, lambda s: repo.add_token(s, account_id, _hash_key(key), now))
         return key
 
     async def account_for_token(self, key: str) -> AccountRecord | None:
         digest = _hash_key(key)
-
-        def lookup(session: Session) -> Account | None:
-            stmt = select(Account).join(AuthToken, AuthToken.account_id == Account.id)
-            return session.scalar(stmt.where(AuthToken.key_hash == digest))
-
-        row = await db.read(self._store, lookup)
+        row = await db.read(self._store, lambda s: repo.by_token_hash(s, digest))
         return AccountRecord.of(row) if row is not None else None
 
     async def revoke_tokens(self, account_id: int) -> None:
-        await db.write(
-            self._store, lambda s: s.query(AuthToken).filter(AuthToken.account_id == account_id).delete()
-        )
+        await db.write(self._store, lambda s: repo.delete_tokens(s, account_id))

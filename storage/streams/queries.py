@@ -150,8 +150,12 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, selector: StreamSelec
 
 
 def page_rows(
-    cur: duckdb.DuckDBPyConnection, table: str, columns: tuple[Column, ...],
-    selector: StreamSelector, window: Window, paging: Paging,
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[Column, ...],
+    selector: StreamSelector,
+    window: Window,
+    paging: Paging,
 ) -> DataPage:
     """A page and its total, read in one transaction so both describe the same snapshot."""
     clause, params = where(selector, window)
@@ -214,5 +218,3 @@ def delete_sql(
         clause += f" AND variable NOT IN ({', '.join('?' for _ in keep_variables)})"
         params = [*params, *keep_variables]
     return f"DELETE FROM {table} WHERE {clause}", params  # noqa: S608
-
-

@@ -104,8 +104,12 @@ class StreamStore:
                 return
             db = self._connect()
             writer: WriterThread[Conn] = WriterThread(
-                "streams-writer", db.cursor, run_group, _close_cursor,
-                max_backlog=self._max_backlog, max_batch=self._max_batch,
+                "streams-writer",
+                db.cursor,
+                run_group,
+                _close_cursor,
+                max_backlog=self._max_backlog,
+                max_batch=self._max_batch,
             )
             try:
                 writer.start()
@@ -169,7 +173,9 @@ class StreamStore:
     ) -> Future[T]:
         """Run ``fn`` in the writer's group transaction, together with ``data``/``events`` and
         whatever it appends through its context: all of it commits, or none of it does. If ``fn``
-        raises, its future gets the exception and the rest of the group commits without it."""
+        raises, its future gets the exception and the rest of the group commits without it. For
+        that, a group is rolled back and re-run, so ``fn`` may run more than once: act only
+        through ``ctx``, never on state outside the database."""
         work: GroupWork[T] = GroupWork(
             fn=fn,
             data=None if data is None else prepare_data(data),
@@ -189,7 +195,10 @@ class StreamStore:
         return self._submit(GroupWork(fn=lambda ctx: _changed(ctx.conn, sql, params)))
 
     def delete_events(
-        self, selector: StreamSelector, start: datetime | None = None, end: datetime | None = None,
+        self,
+        selector: StreamSelector,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> Future[int]:
         """Delete events in [start, end); their blobs are the caller's to remove."""
         sql, params = queries.delete_sql(EVENTS_TABLE, selector, Window(start=start, end=end), ())
@@ -262,7 +271,11 @@ class StreamStore:
         return self._read(lambda cur: queries.page_rows(cur, EVENTS_TABLE, EVENT_COLUMNS, selector, window, paging))
 
     def count_events(
-        self, selector: StreamSelector, *, start: datetime | None = None, end: datetime | None = None,
+        self,
+        selector: StreamSelector,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> int:
         """How many events match."""
         return self._read(lambda cur: queries.count_rows(cur, EVENTS_TABLE, selector, Window(start=start, end=end)))

@@ -121,23 +121,36 @@ def _settle(conn: Conn, live: list[WriteTask[Conn]]) -> None:
 
 
 def _attempt(conn: Conn, live: list[WriteTask[Conn]]) -> _Outcome:
-    outcome = _Outcome()
-    ctx = WriteContext(conn)
     try:
         conn.begin()
     except duckdb.Error as err:
         return _Outcome(failed=_Failed(None, StreamStoreError(f"cannot start a write: {err}")))
+    try:
+        outcome = _run_and_commit(conn, live)
+    except BaseException:
+        _rollback(conn)  # never leave the only writer connection stuck inside a transaction
+        raise
+    if outcome.failed is not None:
+        _rollback(conn)
+    return outcome
+
+
+def _run_and_commit(conn: Conn, live: list[WriteTask[Conn]]) -> _Outcome:
+    outcome = _Outcome()
+    ctx = WriteContext(conn)
     for index, task in enumerate(live):
         try:
             outcome.results.append(_work_of(task).run(ctx))
         except Exception as err:  # noqa: BLE001 - the task's own failure, handed to its future
-            return _rolled_back(conn, _Failed(index, _wrapped(err)))
+            return _Outcome(failed=_Failed(index, _wrapped(err)))
     try:
         insert_pending(conn, ctx.data, ctx.events)
         conn.commit()
-    except duckdb.Error as err:
+    except Exception as err:  # noqa: BLE001 - no task to blame; run_group retries them one by one
         LOGGER.warning("group commit of %d tasks failed: %s", len(live), err)
-        return _rolled_back(conn, _Failed(None, StreamStoreError(f"write failed: {err}")))
+        failure = StreamStoreError(f"write failed: {err}")
+        failure.__cause__ = err
+        return _Outcome(failed=_Failed(None, failure))
     return outcome
 
 
@@ -156,12 +169,11 @@ def _wrapped(err: Exception) -> Exception:
     return err
 
 
-def _rolled_back(conn: Conn, failed: _Failed) -> _Outcome:
+def _rollback(conn: Conn) -> None:
     try:
         conn.rollback()
-    except duckdb.Error:  # a failed statement may already have ended the transaction
+    except duckdb.Error:  # a failed statement or commit may already have ended the transaction
         LOGGER.debug("rollback after a failed group found no transaction", exc_info=True)
-    return _Outcome(failed=failed)
 
 
 def insert_pending(conn: Conn, data: list[pa.Table], events: list[pa.Table]) -> None:

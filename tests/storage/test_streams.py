@@ -33,8 +33,13 @@ def readings(device: int = 0x10, variable: int = 0x5001, count: int = 10, projec
     """``count`` readings one second apart, seq ids 1..count, int_value = value = seq * 10."""
     seq = np.arange(1, count + 1)
     return DataBatch.for_stream(
-        project, device, variable, timestamp=stamps(*range(count)),
-        streamer_local_id=seq, int_value=seq * 10, value=seq * 10.0,
+        project,
+        device,
+        variable,
+        timestamp=stamps(*range(count)),
+        streamer_local_id=seq,
+        int_value=seq * 10,
+        value=seq * 10.0,
     )
 
 
@@ -63,9 +68,8 @@ def test_numpy_batch_reads_back_exactly(store: StreamStore) -> None:
     rows = store.query_data(STREAM).rows.to_pylist()
 
     assert [r["id"] for r in rows] == [1, 2, 3]
-    assert [r["timestamp"] for r in rows] == [
-        T0, T0 + timedelta(seconds=1.5), T0 + timedelta(seconds=2, microseconds=1),
-    ]
+    seconds = [timedelta(0), timedelta(seconds=1.5), timedelta(seconds=2, microseconds=1)]
+    assert [r["timestamp"] for r in rows] == [T0 + s for s in seconds]
     assert [r["streamer_local_id"] for r in rows] == [7, None, 9]
     assert [r["int_value"] for r in rows] == [-5, 0, 2**40]
     assert [r["value"] for r in rows] == [1.25, None, -3.5]  # NaN means "no value"
@@ -78,14 +82,16 @@ def test_numpy_batch_reads_back_exactly(store: StreamStore) -> None:
 
 def test_arrow_table_with_zoned_time_is_stored_as_utc(store: StreamStore) -> None:
     paris = pa.array([0, 1_000_000], pa.timestamp("us", tz="Europe/Paris"))
-    table = pa.table({
-        "project": pa.array([1, 1], pa.int64()),
-        "device": pa.array([0x10, 0x10], pa.int64()),
-        "variable": pa.array([0x5001, 0x5001], pa.int32()),
-        "timestamp": paris,
-        "int_value": pa.array([1, None], pa.int64()),
-        "value": pa.array([0.5, 1.5], pa.float32()),
-    })
+    table = pa.table(
+        {
+            "project": pa.array([1, 1], pa.int64()),
+            "device": pa.array([0x10, 0x10], pa.int64()),
+            "variable": pa.array([0x5001, 0x5001], pa.int32()),
+            "timestamp": paris,
+            "int_value": pa.array([1, None], pa.int64()),
+            "value": pa.array([0.5, 1.5], pa.float32()),
+        }
+    )
     assert store.append_data(table).result() == 2
 
     page = store.query_data(STREAM)
@@ -136,7 +142,12 @@ def test_lastn_keeps_the_newest_and_pages_through_them(store: StreamStore) -> No
 
 def test_rows_of_a_stream_order_by_time_then_sequence_then_id(store: StreamStore) -> None:
     same_time = DataBatch.for_stream(
-        1, 0x10, 0x5001, timestamp=stamps(5, 5, 1, 5), streamer_local_id=[3, 1, 9, 2], int_value=[0, 1, 2, 3],
+        1,
+        0x10,
+        0x5001,
+        timestamp=stamps(5, 5, 1, 5),
+        streamer_local_id=[3, 1, 9, 2],
+        int_value=[0, 1, 2, 3],
     )
     store.append_data(same_time).result()
     store.append_data(DataBatch.for_stream(1, 0x10, 0x5001, timestamp=stamps(5), streamer_local_id=[2])).result()
@@ -168,8 +179,9 @@ def test_selectors_by_project_device_variable_and_block(store: StreamStore) -> N
 
 def test_aggregate_per_bucket(store: StreamStore) -> None:
     # 6 readings 20 minutes apart: values 1..6 -> hour 12 holds 1,2,3 and hour 13 holds 4,5,6.
-    batch = DataBatch.for_stream(1, 0x10, 0x5001, timestamp=stamps(*(i * 1200 for i in range(6))),
-                                 value=np.arange(1.0, 7.0))
+    batch = DataBatch.for_stream(
+        1, 0x10, 0x5001, timestamp=stamps(*(i * 1200 for i in range(6))), value=np.arange(1.0, 7.0)
+    )
     store.append_data(batch).result()
 
     table = store.aggregate(STREAM, timedelta(hours=1))
@@ -187,29 +199,33 @@ def test_aggregate_per_bucket(store: StreamStore) -> None:
 
 def test_stream_stats_and_delete(store: StreamStore) -> None:
     store.append_data(readings(variable=0x5001, count=10)).result()
-    store.append_data(readings(variable=0x5c00, count=3)).result()
+    store.append_data(readings(variable=0x5C00, count=3)).result()
 
     stats = store.stream_stats(StreamSelector(device=0x10)).to_pylist()
     assert [(s["variable"], s["count"], s["first"], s["last"]) for s in stats] == [
         (0x5001, 10, T0, T0 + timedelta(seconds=9)),
-        (0x5c00, 3, T0, T0 + timedelta(seconds=2)),
+        (0x5C00, 3, T0, T0 + timedelta(seconds=2)),
     ]
 
-    trimmed = store.delete_data(StreamSelector(device=0x10), end=T0 + timedelta(seconds=5), keep_variables=[0x5c00])
+    trimmed = store.delete_data(StreamSelector(device=0x10), end=T0 + timedelta(seconds=5), keep_variables=[0x5C00])
     assert trimmed.result() == 5
     assert store.count_data(StreamSelector(variable=0x5001)) == 5
-    assert store.count_data(StreamSelector(variable=0x5c00)) == 3
+    assert store.count_data(StreamSelector(variable=0x5C00)) == 3
     assert store.delete_data(StreamSelector(device=0x10)).result() == 8
 
 
 def test_events_round_trip(store: StreamStore) -> None:
     events = EventBatch(
-        project=np.array([1, 1]), device=np.array([0x10, 0x10]), variable=np.array([0x5020, 0x5020]),
+        project=np.array([1, 1]),
+        device=np.array([0x10, 0x10]),
+        variable=np.array([0x5020, 0x5020]),
         timestamp=np.array(["2024-03-01T12:00:01", "NaT"], dtype="datetime64[us]"),
         streamer_local_id=np.array([5, 4]),
         uuid=["0b8e37a8-5e1c-4c7e-9d32-1f5cb5d2c1aa", None],
-        ext=["json", "json.gz"], format_version=np.array([2, 2]),
-        extra_data=['{"max": 3}', {"pressure": [1, 2]}], blob_key=["ab/cd", None],
+        ext=["json", "json.gz"],
+        format_version=np.array([2, 2]),
+        extra_data=['{"max": 3}', {"pressure": [1, 2]}],
+        blob_key=["ab/cd", None],
     )
     assert store.append_events(events).result() == 2
 
@@ -222,9 +238,13 @@ def test_events_round_trip(store: StreamStore) -> None:
     assert store.count_events(StreamSelector(device=0x10), start=T0) == 1
     assert store.delete_events(StreamSelector(device=0x10)).result() == 2
 
+
+def test_event_with_invalid_json_is_refused(store: StreamStore) -> None:
+    one = np.array([1])
+    bad = EventBatch(project=one, device=one, variable=one, timestamp=stamps(0), extra_data=["{not json"])
     with pytest.raises(ValueError, match="JSON"):
-        store.append_events(EventBatch(project=np.array([1]), device=np.array([1]), variable=np.array([1]),
-                                       timestamp=stamps(0), extra_data=["{not json"]))
+        store.append_events(bad)
+    assert store.count_events(StreamSelector()) == 0
 
 
 def test_reopen_keeps_data_and_ids_continue(tmp_path: Path) -> None:
@@ -254,8 +274,11 @@ def test_open_and_close_are_idempotent_and_closed_store_refuses(tmp_path: Path) 
 
 
 def test_numpy_view_of_a_page_masks_nulls(store: StreamStore) -> None:
-    store.append_data(DataBatch.for_stream(1, 0x10, 0x5001, timestamp=stamps(0, 1), int_value=np.ma.masked_array(
-        [1, 2], mask=[True, False]))).result()
+    store.append_data(
+        DataBatch.for_stream(
+            1, 0x10, 0x5001, timestamp=stamps(0, 1), int_value=np.ma.masked_array([1, 2], mask=[True, False])
+        )
+    ).result()
 
     columns = store.query_data(STREAM).numpy()
 

@@ -21,8 +21,9 @@ ALL = StreamSelector()
 
 def readings(device: int, count: int, first_seq: int = 1) -> DataBatch:
     seq = np.arange(first_seq, first_seq + count)
-    return DataBatch.for_stream(1, device, 0x5001, timestamp=T0 + seq.astype("timedelta64[s]"),
-                                streamer_local_id=seq, int_value=seq)
+    return DataBatch.for_stream(
+        1, device, 0x5001, timestamp=T0 + seq.astype("timedelta64[s]"), streamer_local_id=seq, int_value=seq
+    )
 
 
 @pytest.fixture
@@ -80,24 +81,37 @@ def test_queued_appends_share_one_transaction_and_cluster_by_device(store: Strea
 
 
 BAD_BATCHES: dict[str, Callable[[], Any]] = {
-    "mismatched lengths": lambda: DataBatch(project=np.ones(3), device=np.ones(3), variable=np.ones(2),
-                                            timestamp=T0 + np.arange(3).astype("timedelta64[s]")),
+    "mismatched lengths": lambda: DataBatch(
+        project=np.ones(3), device=np.ones(3), variable=np.ones(2), timestamp=T0 + np.arange(3).astype("timedelta64[s]")
+    ),
     "string ints": lambda: DataBatch.for_stream(1, 1, 1, timestamp=[T0, T0], int_value=np.array(["1", "2"])),
     "float timestamps": lambda: DataBatch.for_stream(1, 1, 1, timestamp=np.array([1.0, 2.0])),
-    "NaN where int expected": lambda: DataBatch.for_stream(1, 1, 1, timestamp=[T0, T0],
-                                                           int_value=np.array([1.0, np.nan])),
-    "fraction where int expected": lambda: DataBatch.for_stream(1, 1, 1, timestamp=[T0],
-                                                                streamer_local_id=np.array([1.5])),
-    "oversized variable": lambda: DataBatch(project=np.array([1, 1]), device=np.array([1, 1]),
-                                            variable=np.array([0x5001, 0x10000]), timestamp=np.array([T0, T0])),
-    "negative device": lambda: DataBatch(project=np.array([1]), device=np.array([-1]), variable=np.array([1]),
-                                         timestamp=np.array([T0])),
+    "NaN where int expected": lambda: DataBatch.for_stream(
+        1, 1, 1, timestamp=[T0, T0], int_value=np.array([1.0, np.nan])
+    ),
+    "fraction where int expected": lambda: DataBatch.for_stream(
+        1, 1, 1, timestamp=[T0], streamer_local_id=np.array([1.5])
+    ),
+    "oversized variable": lambda: DataBatch(
+        project=np.array([1, 1]),
+        device=np.array([1, 1]),
+        variable=np.array([0x5001, 0x10000]),
+        timestamp=np.array([T0, T0]),
+    ),
+    "negative device": lambda: DataBatch(
+        project=np.array([1]), device=np.array([-1]), variable=np.array([1]), timestamp=np.array([T0])
+    ),
     "unknown status": lambda: DataBatch.for_stream(1, 1, 1, timestamp=[T0], status=np.array([9], np.uint8)),
     "missing timestamp": lambda: DataBatch.for_stream(1, 1, 1, timestamp=np.array([T0, "NaT"], "datetime64[us]")),
-    "masked device": lambda: DataBatch(project=np.array([1]), device=np.ma.masked_array([1], mask=[True]),
-                                       variable=np.array([1]), timestamp=np.array([T0])),
-    "arrow id column": lambda: pa.table({"id": [1], "project": [1], "device": [1], "variable": [1],
-                                         "timestamp": pa.array([0], pa.timestamp("us"))}),
+    "masked device": lambda: DataBatch(
+        project=np.array([1]),
+        device=np.ma.masked_array([1], mask=[True]),
+        variable=np.array([1]),
+        timestamp=np.array([T0]),
+    ),
+    "arrow id column": lambda: pa.table(
+        {"id": [1], "project": [1], "device": [1], "variable": [1], "timestamp": pa.array([0], pa.timestamp("us"))}
+    ),
     "arrow without timestamp": lambda: pa.table({"project": [1], "device": [1], "variable": [1]}),
     "not a batch": lambda: {"project": [1]},
 }
@@ -133,6 +147,19 @@ def test_failing_write_does_not_lose_its_neighbours(store: StreamStore) -> None:
         bad_sql.result(10)
     assert store.query_data(ALL).rows.column("streamer_local_id").to_pylist() == [1, 2, 3, 4]
     assert store.count_data(StreamSelector(device=8)) + store.count_data(StreamSelector(device=9)) == 0
+
+
+def test_writer_survives_a_task_that_raises_base_exception(store: StreamStore) -> None:
+    def bail_out(ctx: WriteContext) -> None:
+        ctx.conn.execute("CREATE TABLE half_done (n INTEGER)")
+        raise SystemExit("stop")
+
+    with pytest.raises(SystemExit):
+        store.write(bail_out, data=readings(1, count=2)).result(10)
+    assert store.append_data(readings(2, count=1)).result(10) == 1  # no transaction left open
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'half_done'"
+    assert store.write(lambda ctx: ctx.conn.execute(sql).fetchall()).result(10) == [(0,)]
+    assert store.count_data(ALL) == 1
 
 
 def test_write_commits_its_function_and_rows_together(store: StreamStore) -> None:
