@@ -27,6 +27,7 @@ from appliance.logs import setup_logging
 from appliance.services import passwords
 from appliance.services.accounts import Accounts
 from appliance.services.auth import Authenticator
+from appliance.services.orgs import Orgs
 from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from storage.blobs import BlobStore
 from storage.metadata import MetadataStore
@@ -47,6 +48,8 @@ class Appliance:
         self.streams = StreamStore(self.data_dir.streams)
         self.blobs = BlobStore(self.data_dir.blobs)
         self.jobs = JobQueue(self.metadata, self.events)
+        self.accounts = Accounts(self.metadata)
+        self.orgs = Orgs(self.metadata)
         for kind in BUILTIN_KINDS:
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
@@ -61,8 +64,7 @@ class Appliance:
         self.first_run_password: str | None = None
         self.http_addresses: list[tuple[str, int]] = []
 
-    # -- services, available after start() ------------------------------------------------------
-    accounts: Accounts
+    # -- set by start(): they need the signing key from secrets ---------------------------------
     jwt: JwtCodec
     authenticator: Authenticator
 
@@ -135,7 +137,6 @@ class Appliance:
             await asyncio.to_thread(self.secrets.set, SIGNING_KEY_SECRET, key)
         self.jwt = JwtCodec(key, timedelta(seconds=self.settings["auth.jwt_expiry_seconds"]),
                             timedelta(seconds=self.settings["auth.jwt_refresh_seconds"]))
-        self.accounts = Accounts(self.metadata)
         self.authenticator = Authenticator(self.accounts, self.jwt)
         await self._ensure_owner()
 

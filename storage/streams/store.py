@@ -95,6 +95,7 @@ class StreamStore:
 
     @property
     def is_open(self) -> bool:
+        """Whether ``open()`` has run and ``close()`` has not (the appliance's health check)."""
         return self._db is not None
 
     def open(self) -> None:

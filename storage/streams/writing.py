@@ -186,9 +186,11 @@ def _insert(conn: Conn, table: str, columns: tuple[Column, ...], chunks: list[pa
     chunks = sorted((chunk for chunk in chunks if chunk.num_rows), key=_stream_of)
     if not chunks:
         return
-    merged = pa.concat_tables(chunks)
+    # One contiguous chunk: DuckDB scans a table of many small chunks as many small batches, each
+    # becoming its own partial row group; measured ~60% slower and ~15% larger than one chunk.
+    merged = pa.concat_tables(chunks).combine_chunks()
     first = _take_ids(conn, table, int(merged.num_rows))
-    merged = merged.add_column(0, "id", _ids_like(merged, first))
+    merged = merged.add_column(0, "id", pa.array(np.arange(first, first + merged.num_rows, dtype=np.int64)))
     source = f"_new_{table}"
     conn.register(source, merged)
     try:
@@ -208,13 +210,3 @@ def _take_ids(conn: Conn, table: str, count: int) -> int:
     sql = f"UPDATE {COUNTERS_TABLE} SET value = value + ? WHERE name = ? RETURNING value"  # noqa: S608
     rows = conn.execute(sql, [count, table]).fetchall()
     return int(rows[0][0]) - count
-
-
-def _ids_like(merged: pa.Table, first: int) -> pa.ChunkedArray:
-    """Ids chunked like the other columns, so the scan needs no re-chunking copy."""
-    ids = pa.array(np.arange(first, first + merged.num_rows, dtype=np.int64))
-    pieces, offset = [], 0
-    for chunk in merged.column(0).chunks:
-        pieces.append(ids.slice(offset, len(chunk)))
-        offset += len(chunk)
-    return pa.chunked_array(pieces, type=pa.int64())

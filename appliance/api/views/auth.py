@@ -11,6 +11,7 @@ from appliance.api.auth import principal, public
 from appliance.api.bodies import json_object, require_str
 from appliance.api.jsonenc import respond
 from appliance.api.keys import APPLIANCE
+from appliance.api.urls import API
 from appliance.errors import ValidationError
 from appliance.services.accounts import AccountRecord
 
@@ -44,6 +45,16 @@ async def _credentials(request: web.Request) -> AccountRecord:
 
 def _issue_jwt(appliance: Appliance, account: AccountRecord) -> str:
     return appliance.jwt.issue(account.id, account.username, account.email)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post(f"{API}/auth/login/", login)
+    app.router.add_post(f"{API}/auth/logout/", logout)
+    app.router.add_get(f"{API}/auth/user-info/", user_info)
+    app.router.add_post(f"{API}/auth/token/", drf_token)
+    app.router.add_post(f"{API}/auth/api-jwt-auth/", jwt_auth)
+    app.router.add_post(f"{API}/auth/api-jwt-refresh/", jwt_refresh)
+    app.router.add_post(f"{API}/auth/api-jwt-verify/", jwt_verify)
 
 
 @public

@@ -14,11 +14,19 @@ from appliance.api.bodies import json_object, require_str
 from appliance.api.jsonenc import respond
 from appliance.api.keys import APPLIANCE
 from appliance.api.pagination import page_of, paginated
+from appliance.api.urls import API
 from appliance.errors import NotFound, ValidationError
 from appliance.jobs.records import TERMINAL, JobRecord, job_json
 from appliance.services.auth import Principal
 
 STATUSES = frozenset({"queued", "running", *TERMINAL})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(f"{API}/pid/", job_list)
+    app.router.add_post(f"{API}/pid/", job_lookup)
+    app.router.add_get(f"{API}/pid/{{pid}}/", job_detail)
+    app.router.add_post(f"{API}/pid/{{pid}}/cancel/", job_cancel)
 
 
 async def _visible_job(request: web.Request, pid: str) -> tuple[Principal, JobRecord]:

@@ -9,6 +9,7 @@ from aiohttp import web
 from appliance.api.auth import public
 from appliance.api.jsonenc import respond
 from appliance.api.keys import APPLIANCE
+from appliance.api.urls import API
 from appliance.version import __version__
 
 
@@ -20,6 +21,12 @@ async def server_info(request: web.Request) -> web.Response:
         "name": "IOTile Appliance",
         "version": __version__,
     })
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/health/", health)
+    app.router.add_get(f"{API}/health/", health)
+    app.router.add_get(f"{API}/server/", server_info)
 
 
 @public

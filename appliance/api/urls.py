@@ -1,0 +1,3 @@
+"""The API's base path, in one place."""
+
+API = "/api/v1"
