@@ -26,8 +26,14 @@ from appliance.jobs.queue import JobQueue
 from appliance.logs import setup_logging
 from appliance.services import passwords
 from appliance.services.accounts import Accounts
+from appliance.services.apikeys import ApiKeys
 from appliance.services.auth import Authenticator
+from appliance.services.catalogue import Catalogue
+from appliance.services.devices import DEVICE_JOB_KINDS, Devices
+from appliance.services.invitations import Invitations
 from appliance.services.orgs import Orgs
+from appliance.services.projects import Projects
+from appliance.services.streams import Streams
 from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from storage.blobs import BlobStore
 from storage.metadata import MetadataStore
@@ -50,7 +56,13 @@ class Appliance:
         self.jobs = JobQueue(self.metadata, self.events)
         self.accounts = Accounts(self.metadata)
         self.orgs = Orgs(self.metadata)
-        for kind in BUILTIN_KINDS:
+        self.invitations = Invitations(self.metadata)
+        self.apikeys = ApiKeys(self.metadata)
+        self.catalogue = Catalogue(self.metadata)
+        self.projects = Projects(self.metadata)
+        self.devices = Devices(self.metadata, self.streams, self.jobs, self.events)
+        self.stream_ids = Streams(self.metadata)
+        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http
@@ -138,6 +150,9 @@ class Appliance:
         self.jwt = JwtCodec(key, timedelta(seconds=self.settings["auth.jwt_expiry_seconds"]),
                             timedelta(seconds=self.settings["auth.jwt_refresh_seconds"]))
         self.authenticator = Authenticator(self.accounts, self.jwt)
+        self.authenticator.register("api-key", self.apikeys.authenticate)
+        self.authenticator.register("a-jwt", self.devices.authenticate_device_token)
+        self.devices.bind_secrets(self.secrets)
         await self._ensure_owner()
 
     async def _start_background(self) -> None:
