@@ -90,19 +90,19 @@ class DecodedReport:
 
     @property
     def stream(self) -> npt.NDArray[np.uint16]:
-        return self.readings["stream"]  # type: ignore[no-any-return]
+        return self.readings["stream"]
 
     @property
     def reading_id(self) -> npt.NDArray[np.uint32]:
-        return self.readings["reading_id"]  # type: ignore[no-any-return]
+        return self.readings["reading_id"]
 
     @property
     def raw_time(self) -> npt.NDArray[np.uint32]:
-        return self.readings["raw_time"]  # type: ignore[no-any-return]
+        return self.readings["raw_time"]
 
     @property
     def value(self) -> npt.NDArray[np.uint32]:
-        return self.readings["value"]  # type: ignore[no-any-return]
+        return self.readings["value"]
 
     @property
     def count(self) -> int:

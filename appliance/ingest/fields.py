@@ -43,6 +43,13 @@ def fail(path: str, message: str, key: str) -> NoReturn:
     raise ReportError(f"{path}: {message}", key=key)
 
 
+def where(path: str, name: str) -> str:
+    """The path of ``name`` inside ``path``; built only on failure, as valid reports are the norm."""
+    if not name:
+        return path
+    return f"{path}.{name}" if path else name
+
+
 def describe(value: object) -> str:
     """The JSON-ish name of a value's type, for messages a device integrator will read."""
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", bytes: "binary data",
@@ -55,7 +62,7 @@ def required(mapping: Mapping[str, Any], key: str, path: str) -> Any:
     try:
         return mapping[key]
     except KeyError:
-        fail(f"{path}.{key}" if path else key, "required key is missing", "missing_key")
+        fail(where(path, key), "required key is missing", "missing_key")
 
 
 def mapping(value: object, path: str) -> dict[str, Any]:
@@ -74,7 +81,7 @@ def sequence(value: object, path: str) -> list[Any]:
     return value
 
 
-def text(value: object, path: str, name: str) -> str:
+def text(value: object, path: str, name: str = "") -> str:
     """A string; msgpack ``bin`` is accepted when it is valid UTF-8."""
     if type(value) is str:
         return value
@@ -82,8 +89,8 @@ def text(value: object, path: str, name: str) -> str:
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:
-            fail(f"{path}.{name}", "binary string is not valid UTF-8", "bad_type")
-    fail(f"{path}.{name}", f"expected a string, got {describe(value)}", "bad_type")
+            fail(where(path, name), "binary string is not valid UTF-8", "bad_type")
+    fail(where(path, name), f"expected a string, got {describe(value)}", "bad_type")
 
 
 def integer(value: object, path: str, name: str, *, high: int = U32_MAX) -> int:
@@ -93,9 +100,9 @@ def integer(value: object, path: str, name: str, *, high: int = U32_MAX) -> int:
     elif type(value) is float and math.isfinite(value) and value.is_integer():
         number = int(value)
     else:
-        fail(f"{path}.{name}", f"expected an integer, got {describe(value)}", "bad_type")
+        fail(where(path, name), f"expected an integer, got {describe(value)}", "bad_type")
     if not 0 <= number <= high:
-        fail(f"{path}.{name}", f"{number} is out of range 0..{high}", "out_of_range")
+        fail(where(path, name), f"{number} is out of range 0..{high}", "out_of_range")
     return number
 
 
@@ -108,8 +115,8 @@ def stream_id(value: object, path: str, name: str = "stream") -> int:
         digits = text(value, path, name)
         if _STREAM_HEX.fullmatch(digits):
             return int(digits, 16)
-        fail(f"{path}.{name}", f"{digits[:16]!r} is not a stream id of 1 to 4 hex digits", "bad_stream")
-    fail(f"{path}.{name}", f"expected a hex string or an integer, got {describe(value)}", "bad_type")
+        fail(where(path, name), f"{digits[:16]!r} is not a stream id of 1 to 4 hex digits", "bad_stream")
+    fail(where(path, name), f"expected a hex string or an integer, got {describe(value)}", "bad_type")
 
 
 def timestamp(value: object, path: str, name: str = "timestamp") -> datetime | None:
@@ -119,11 +126,11 @@ def timestamp(value: object, path: str, name: str = "timestamp") -> datetime | N
     stamp = text(value, path, name)
     match = _ISO_DATETIME.fullmatch(stamp) if len(stamp) <= MAX_TIMESTAMP_LENGTH else None
     if match is None:
-        fail(f"{path}.{name}", f"{stamp[:MAX_TIMESTAMP_LENGTH]!r} is not an ISO 8601 date and time", "bad_timestamp")
+        fail(where(path, name), f"{stamp[:MAX_TIMESTAMP_LENGTH]!r} is not an ISO 8601 date and time", "bad_timestamp")
     try:
         return _to_datetime(match)
     except (ValueError, OverflowError) as err:
-        fail(f"{path}.{name}", f"{stamp!r} is not a valid date and time ({err})", "bad_timestamp")
+        fail(where(path, name), f"{stamp!r} is not a valid date and time ({err})", "bad_timestamp")
 
 
 def epoch_microseconds(moment: datetime) -> int:
@@ -132,8 +139,9 @@ def epoch_microseconds(moment: datetime) -> int:
 
 
 def json_value(value: object, path: str, depth: int) -> Any:
-    """A JSON-compatible copy of ``value`` for storage: finite numbers, string keys, bytes decoded,
-    nothing msgpack-only (ext types, timestamps) and no deeper than `MAX_DEPTH`."""
+    """A JSON-compatible copy of ``value`` (at nesting level ``depth``, the document being 1) for
+    storage: finite numbers, string keys, bytes decoded, nothing msgpack-only (ext types,
+    timestamps) and no container deeper than `MAX_DEPTH`."""
     kind = type(value)
     if kind in _SCALARS:
         return value
@@ -142,11 +150,12 @@ def json_value(value: object, path: str, depth: int) -> Any:
             fail(path, f"{value} is not a finite number", "bad_number")
         return value
     if kind is bytes:
-        return text(value, path.rpartition(".")[0], path.rpartition(".")[2])
-    if depth >= MAX_DEPTH:
+        return text(value, path)
+    if depth > MAX_DEPTH:
         fail(path, f"nested deeper than {MAX_DEPTH} levels", "too_deep")
     if kind is list:
-        return [_json_child(item, path, f"[{index}]", depth) for index, item in enumerate(value)]  # type: ignore[arg-type]
+        items: list[object] = value  # type: ignore[assignment]
+        return [_json_child(item, path, f"[{index}]", depth) for index, item in enumerate(items)]
     if kind is dict:
         return {text(key, path, "<key>"): _json_child(item, path, f".{key!s}", depth)
                 for key, item in value.items()}  # type: ignore[attr-defined]
@@ -155,7 +164,7 @@ def json_value(value: object, path: str, depth: int) -> Any:
 
 def _json_child(value: object, path: str, step: str, depth: int) -> Any:
     """Skips building a path string for the common case of a plain scalar."""
-    if type(value) in _SCALARS or (type(value) is float and math.isfinite(value)):  # type: ignore[arg-type]
+    if type(value) in _SCALARS or (type(value) is float and math.isfinite(value)):
         return value
     return json_value(value, path + step, depth + 1)
 
@@ -163,8 +172,8 @@ def _json_child(value: object, path: str, step: str, depth: int) -> Any:
 def _to_datetime(match: re.Match[str]) -> datetime:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     micro = int(fraction.ljust(6, "0")) if fraction else 0
-    naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
-    return naive.replace(tzinfo=_zone(zone)).astimezone(timezone.utc)
+    local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, _zone(zone))
+    return local.astimezone(timezone.utc)
 
 
 def _zone(zone: str | None) -> timezone:

@@ -130,14 +130,17 @@ def _authenticated_block(data: bytes, header: _Header, user_key_lookup: UserKeyL
         return block
     if flags == SignatureFlags.USER_KEY:
         report_key = _report_key(header, user_key_lookup)
-        _check_signature(hmac.new(report_key, hashlib.sha256(signed).digest(), hashlib.sha256).digest(), signature, header)
+        mac = hmac.new(report_key, hashlib.sha256(signed).digest(), hashlib.sha256).digest()
+        _check_signature(mac, signature, header)
         return _decrypt(report_key, block)
     if flags == SignatureFlags.DEVICE_KEY:
         raise ReportError(
             "report is signed with the device key (signature flags 2), which the appliance cannot verify",
             key="unsupported_signature",
         )
-    raise ReportError(f"unknown report signature flags {flags} (known: 0 hash, 1 user key)", key="unsupported_signature")
+    raise ReportError(
+        f"unknown report signature flags {flags} (known: 0 hash, 1 user key)", key="unsupported_signature"
+    )
 
 
 def _check_signature(expected: bytes, signature: bytes, header: _Header) -> None:

@@ -49,9 +49,11 @@ def stream_index(stream: int) -> int:
 
 def system_mask(streams: Streams) -> npt.NDArray[np.bool_]:
     """`is_system` for a whole column."""
-    return (np.asarray(streams, dtype=np.uint16) & np.uint16(SYSTEM_BIT)) != 0
+    mask: npt.NDArray[np.bool_] = (np.asarray(streams, dtype=np.uint16) & np.uint16(SYSTEM_BIT)) != 0
+    return mask
 
 
 def reboot_mask(streams: Streams) -> npt.NDArray[np.bool_]:
     """Which readings mark a device reboot."""
-    return np.asarray(streams, dtype=np.uint16) == np.uint16(REBOOT_STREAM)
+    mask: npt.NDArray[np.bool_] = np.asarray(streams, dtype=np.uint16) == np.uint16(REBOOT_STREAM)
+    return mask

@@ -48,7 +48,8 @@ def rtc_to_datetime(raw_time: int) -> datetime | None:
 def rtc_mask(raw_times: RawTimes) -> npt.NDArray[np.bool_]:
     """`is_rtc` for a whole column."""
     raw = np.asarray(raw_times, dtype=np.uint32)
-    return ((raw & np.uint32(RTC_FLAG)) != 0) & (raw != np.uint32(INVALID_RAW_TIME))
+    mask: npt.NDArray[np.bool_] = ((raw & np.uint32(RTC_FLAG)) != 0) & (raw != np.uint32(INVALID_RAW_TIME))
+    return mask
 
 
 def reading_times(received: datetime, sent_timestamp: int, raw_times: RawTimes) -> Times:
@@ -62,7 +63,8 @@ def reading_times(received: datetime, sent_timestamp: int, raw_times: RawTimes) 
     base = _as_datetime64(received) - np.timedelta64(int(sent_timestamp), "s")
     seconds = np.where(rtc, raw & np.uint32(RTC_SECONDS_MASK), raw).astype(np.int64)
     origin = np.where(rtc, _Y2K64, base)
-    return origin + seconds.astype("timedelta64[s]")
+    times: Times = origin + seconds.astype("timedelta64[s]")
+    return times
 
 
 def reading_status(raw_times: RawTimes) -> npt.NDArray[np.uint8]:

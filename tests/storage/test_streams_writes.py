@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from storage.streams import DataBatch, StreamSelector, StreamStore, StreamStoreError, WriteContext
+from storage.streams import DataBatch, StreamSelector, StreamStore, StreamStoreError, WriteContext, writing
 
 T0 = np.datetime64(datetime(2024, 3, 1, 12), "us")
 ALL = StreamSelector()
@@ -115,6 +115,20 @@ BAD_BATCHES: dict[str, Callable[[], Any]] = {
     "arrow without timestamp": lambda: pa.table({"project": [1], "device": [1], "variable": [1]}),
     "not a batch": lambda: {"project": [1]},
 }
+
+
+def test_a_group_larger_than_one_statement_keeps_ids_and_rows(
+    store: StreamStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writing, "INSERT_ROWS", 7)  # as if each group were gigabytes
+    with Gate(store):
+        futures = [store.append_data(readings(device, count=10 + device)) for device in (3, 1, 2)]
+    assert [f.result(10) for f in futures] == [13, 11, 12]
+
+    rows = store.query_data(ALL).rows.to_pylist()
+    assert sorted(r["id"] for r in rows) == list(range(1, 37))
+    by_id = sorted(rows, key=lambda r: r["id"])
+    assert [(r["device"], r["int_value"]) for r in by_id[:12]] == [(1, n) for n in range(1, 12)] + [(2, 1)]
 
 
 @pytest.mark.parametrize("make_batch", BAD_BATCHES.values(), ids=BAD_BATCHES.keys())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -46,3 +47,29 @@ def add_token(session: Session, account_id: int, key_hash: str, now: datetime) -
 
 def delete_tokens(session: Session, account_id: int) -> None:
     session.execute(delete(AuthToken).where(AuthToken.account_id == account_id))
+
+
+def by_slug(session: Session, slug: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.slug == slug))
+
+
+def page(session: Session, *, search: str | None, offset: int, limit: int) -> tuple[int, Sequence[Account]]:
+    """Accounts ordered by username; ``search`` matches e-mail, username or name."""
+    stmt = select(Account)
+    if search:
+        needle = search.lower()
+        stmt = stmt.where(func.lower(Account.email).contains(needle, autoescape=True)
+                          | func.lower(Account.username).contains(needle, autoescape=True)
+                          | func.lower(Account.name).contains(needle, autoescape=True))
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    return total, session.scalars(stmt.order_by(Account.username, Account.id).offset(offset).limit(limit)).all()
+
+
+def username_taken_by_other(session: Session, username: str, account_id: int) -> bool:
+    stmt = select(Account.id).where(Account.username == username, Account.id != account_id)
+    return session.scalar(stmt) is not None
+
+
+def active_staff_count(session: Session) -> int:
+    stmt = select(func.count(Account.id)).where(Account.is_staff.is_(True), Account.is_active.is_(True))
+    return int(session.scalar(stmt) or 0)
