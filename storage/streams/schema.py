@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from storage.streams import ledger
 from storage.streams.errors import StreamStoreError
 
 LOGGER = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _v1_tables(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables,)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, ledger.create_tables)
 
 
 def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
