@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from appliance.ingest.streamids import REBOOT_STREAM
-from appliance.ingest.timebase import rtc_mask, reading_times
+from appliance.ingest.timebase import reading_times, rtc_mask
 
 TRIP_START, TRIP_END = 0x0E00, 0x0E01
 CLEAN, DIRTY, UTC = 1, 2, 3
