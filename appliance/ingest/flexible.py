@@ -48,9 +48,12 @@ MAX_CONTAINERS = 4 * MAX_ITEMS
 
 FlexibleKind = Literal["msgpack", "json"]
 _FORMAT_TAG = re.compile(r"v1[0-9]{2}")
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\(?:.|\Z)[^"\\]*)*(?:"|\Z)', re.DOTALL)
+"""A JSON string, or an unterminated one up to the end: a match can never fail, so a document of
+escaped quotes cannot make the scan retry from every quote (quadratic time)."""
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
 _NAT = np.iinfo(np.int64).min
+_ROW_DTYPE = np.dtype(READING_DTYPE.descr + [("time", "<i8")])
 _ITEM_PAYLOAD_DEPTH = 4
 """Nesting level of an event's extra_data/data: report (1), events (2), event (3)."""
 
@@ -101,14 +104,18 @@ def _header(document: dict[str, Any]) -> _Header:
         raise ReportError(f"format {tag[:16]!r} is not a v2 report format (expected 'v100')", key="bad_format")
     return {
         "format_tag": tag,
-        "device_id": integer(required(document, "device", ""), "", "device", high=SERIAL_MASK),
-        "streamer_index": integer(required(document, "streamer_index", ""), "", "streamer_index", high=fields.U16_MAX),
-        "streamer_selector": integer(required(document, "streamer_selector", ""), "", "streamer_selector"),
-        "sent_timestamp": integer(required(document, "device_sent_timestamp", ""), "", "device_sent_timestamp"),
-        "lowest_id": integer(required(document, "lowest_id", ""), "", "lowest_id"),
-        "highest_id": integer(required(document, "highest_id", ""), "", "highest_id"),
+        "device_id": _top_integer(document, "device", high=SERIAL_MASK),
+        "streamer_index": _top_integer(document, "streamer_index", high=fields.U16_MAX),
+        "streamer_selector": _top_integer(document, "streamer_selector"),
+        "sent_timestamp": _top_integer(document, "device_sent_timestamp"),
+        "lowest_id": _top_integer(document, "lowest_id"),
+        "highest_id": _top_integer(document, "highest_id"),
         "report_id": integer(document.get("incremental_id", 0), "", "incremental_id"),
     }
+
+
+def _top_integer(document: dict[str, Any], key: str, *, high: int = fields.U32_MAX) -> int:
+    return integer(required(document, key, ""), "", key, high=high)
 
 
 def _items(document: dict[str, Any], key: str) -> list[Any]:
@@ -117,27 +124,25 @@ def _items(document: dict[str, Any], key: str) -> list[Any]:
 
 def _readings(items: list[Any]) -> tuple[Readings, Timestamps]:
     """The data items as the binary format's reading columns plus their absolute times."""
-    columns: tuple[list[int], ...] = ([], [], [], [], [])
-    for index, item in enumerate(items):
-        for column, cell in zip(columns, _reading(item, index), strict=True):
-            column.append(cell)
-    streams, reading_ids, raw_times, values, micros = columns
-    readings = np.zeros(len(items), dtype=READING_DTYPE)
-    readings["stream"], readings["reading_id"] = streams, reading_ids
-    readings["raw_time"], readings["value"] = raw_times, values
-    stamps = np.array(micros, dtype=np.int64).view("datetime64[us]")
+    rows = np.array([_reading(item, index) for index, item in enumerate(items)], dtype=_ROW_DTYPE)
+    readings = np.zeros(len(rows), dtype=READING_DTYPE)
+    for name in ("stream", "reading_id", "raw_time", "value"):
+        readings[name] = rows[name]
+    stamps = rows["time"].view("datetime64[us]")
     readings.flags.writeable = False
     stamps.flags.writeable = False
     return readings, stamps
 
 
-def _reading(item: object, index: int) -> tuple[int, int, int, int, int]:
+def _reading(item: object, index: int) -> tuple[int, int, int, int, int, int]:
+    """One validated row of `_ROW_DTYPE`; every value is range-checked so numpy never wraps one."""
     path = f"data[{index}]"
     entry = mapping(item, path)
     moment = fields.timestamp(entry.get("timestamp"), path)
     device_timestamp = entry.get("device_timestamp")
     return (
         stream_id(required(entry, "stream", path), path),
+        0,
         integer(required(entry, "streamer_local_id", path), path, "streamer_local_id"),
         INVALID_RAW_TIME if device_timestamp is None else integer(device_timestamp, path, "device_timestamp"),
         integer(required(entry, "value", path), path, "value"),

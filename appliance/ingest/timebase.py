@@ -23,6 +23,7 @@ RTC_FLAG = 0x80000000
 RTC_SECONDS_MASK = 0x7FFFFFFF
 Y2K = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _Y2K64 = np.datetime64("2000-01-01T00:00:00", "us")
+_MICROS = 1_000_000
 
 STATUS_UNKNOWN = 0
 STATUS_UTC = 3
@@ -59,11 +60,12 @@ def reading_times(received: datetime, sent_timestamp: int, raw_times: RawTimes) 
     which is how iotile-ext-cloud sends it. ``sent_timestamp`` is the device uptime at sending.
     """
     raw = np.asarray(raw_times, dtype=np.uint32)
-    rtc = rtc_mask(raw)
     base = _as_datetime64(received) - np.timedelta64(int(sent_timestamp), "s")
-    seconds = np.where(rtc, raw & np.uint32(RTC_SECONDS_MASK), raw).astype(np.int64)
-    origin = np.where(rtc, _Y2K64, base)
-    times: Times = origin + seconds.astype("timedelta64[s]")
+    # One int64 pass: an RTC stamp is Y2K + (raw - 2**31) s, uptime is base + raw s.
+    rtc_origin = int(_Y2K64.astype(np.int64)) - RTC_FLAG * _MICROS
+    origin = np.where(rtc_mask(raw), np.int64(rtc_origin), np.int64(base.astype(np.int64)))
+    micros = raw.astype(np.int64) * _MICROS + origin
+    times: Times = micros.view("datetime64[us]")
     return times
 
 

@@ -8,7 +8,7 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 import numpy as np
 import pytest
 from iotile.core.hw.reports import FlexibleDictionaryReport, IOTileReading
@@ -245,6 +245,14 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     document = base_document()
     document["events"][0]["extra_data"] = {"text": "[[[[{{{{" * 100 + '\\"]]', "q": '"\\'}
     assert decode(document).events[0].extra_data["text"].startswith("[[[[")
+
+
+@pytest.mark.parametrize("body", [b'"' + b'\\"' * 1_000_000 + b"\\", b'"' * 2_000_000, b'["\\' * 500_000])
+def test_pathological_json_strings_are_refused_in_linear_time(body: bytes) -> None:
+    """A backtracking string scan would take hours on these; the suite's timeout catches a regression."""
+    with pytest.raises(ReportError) as info:
+        decode_flexible(body, "json")
+    assert info.value.key in {"bad_json", "too_deep", "too_large"}
 
 
 def test_deep_msgpack_payload_is_refused() -> None:

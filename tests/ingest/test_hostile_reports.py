@@ -6,7 +6,7 @@ import json
 import struct
 from typing import Any
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from iotile.core.hw.reports import IOTileReading, SignedListReport

@@ -19,9 +19,10 @@ from appliance.ingest import (
     reboot_mask,
     rtc_mask,
     rtc_to_datetime,
+    streamids,
     system_mask,
+    timebase,
 )
-from appliance.ingest import streamids, timebase
 from storage.streams import ReadingStatus
 
 UTC = timezone.utc
