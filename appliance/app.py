@@ -22,6 +22,8 @@ from appliance.errors import ApplianceError, StartupError
 from appliance.events import EventBus
 from appliance.jobs.builtin import BUILTIN_KINDS
 from appliance.jobs.periodic import PeriodicScheduler
+from appliance.ingest.pipeline import Ingest, user_key_secret
+from appliance.ingest.reconcile import reconcile
 from appliance.jobs.queue import JobQueue
 from appliance.logs import setup_logging
 from appliance.services import passwords
@@ -33,6 +35,7 @@ from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.invitations import Invitations
 from appliance.services.orgs import Orgs
 from appliance.services.projects import Projects
+from appliance.services.streamers import Streamers
 from appliance.services.streams import Streams
 from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from storage.blobs import BlobStore
@@ -62,6 +65,8 @@ class Appliance:
         self.projects = Projects(self.metadata)
         self.devices = Devices(self.metadata, self.streams, self.jobs, self.events)
         self.stream_ids = Streams(self.metadata)
+        self.streamers = Streamers(self.metadata)
+        self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.events, self._user_key)
         for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
@@ -154,6 +159,12 @@ class Appliance:
         self.authenticator.register("a-jwt", self.devices.authenticate_device_token)
         self.devices.bind_secrets(self.secrets)
         await self._ensure_owner()
+        await reconcile(self.metadata, self.streams)
+
+    def _user_key(self, device_id: int) -> bytes | None:
+        """A device's 32-byte user key (signature flag 1), kept in secrets as hex."""
+        stored = self.secrets.get(user_key_secret(device_id)) if self.secrets else None
+        return bytes.fromhex(stored) if stored else None
 
     async def _start_background(self) -> None:
         await self.jobs.start(self, workers=self.settings["jobs.workers"],

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from appliance.api.views import accounts, auth, catalogue, devices, jobs, orgs, projects, server, streams
+from appliance.api.views import (
+    accounts,
+    auth,
+    catalogue,
+    devices,
+    jobs,
+    orgs,
+    projects,
+    server,
+    streamers,
+    streams,
+)
 
-RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams)
+RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams, streamers)
 
 
 def setup_routes(app: web.Application) -> None:

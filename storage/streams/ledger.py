@@ -34,6 +34,7 @@ V2_TABLES = (
         uuid VARCHAR NOT NULL,
         device UBIGINT NOT NULL,
         streamer USMALLINT NOT NULL,
+        selector INTEGER NOT NULL,
         received TIMESTAMP NOT NULL,
         device_sent_timestamp BIGINT,
         incremental_id BIGINT,
@@ -69,6 +70,7 @@ class ReportEntry:
     uuid: str
     device: int
     streamer: int
+    selector: int
     received: datetime
     device_sent_timestamp: int | None
     incremental_id: int | None
@@ -103,15 +105,15 @@ def log_report(conn: Conn, entry: ReportEntry) -> int:
     rows = conn.execute(f"SELECT coalesce(max(seq), 0) + 1 FROM {LOG_TABLE}").fetchall()  # noqa: S608
     seq = int(rows[0][0])
     conn.execute(
-        f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-        [seq, entry.uuid, entry.device, entry.streamer, entry.received, entry.device_sent_timestamp,
+        f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        [seq, entry.uuid, entry.device, entry.streamer, entry.selector, entry.received, entry.device_sent_timestamp,
          entry.incremental_id, entry.original_first_id, entry.original_last_id, entry.actual_first_id,
          entry.actual_last_id, entry.stored_readings, entry.stored_events, entry.chopped, entry.blob_key],
     ).fetchall()
     return seq
 
 
-_LOG_NAMES = ("seq", "uuid", "device", "streamer", "received", "device_sent_timestamp", "incremental_id",
+_LOG_NAMES = ("seq", "uuid", "device", "streamer", "selector", "received", "device_sent_timestamp", "incremental_id",
               "original_first_id", "original_last_id", "actual_first_id", "actual_last_id", "stored_readings",
               "stored_events", "chopped", "blob_key")
 _LOG_COLUMNS = ", ".join(_LOG_NAMES)
@@ -123,9 +125,12 @@ def _entry(row: tuple[Any, ...]) -> ReportEntry:
     return ReportEntry(**values)
 
 
-def entries_after(conn: Conn, seq: int, limit: int = 10_000) -> list[ReportEntry]:
-    rows = conn.execute(f"SELECT {_LOG_COLUMNS} FROM {LOG_TABLE} WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
-                        [seq, limit]).fetchall()
+def newest_entries(conn: Conn, before_seq: int | None, limit: int) -> list[ReportEntry]:
+    """Newest first; ``before_seq`` pages further back."""
+    bound = "" if before_seq is None else "WHERE seq < ?"
+    params: list[object] = [] if before_seq is None else [before_seq]
+    rows = conn.execute(f"SELECT {_LOG_COLUMNS} FROM {LOG_TABLE} {bound} ORDER BY seq DESC LIMIT ?",  # noqa: S608
+                        [*params, limit]).fetchall()
     return [_entry(row) for row in rows]
 
 

@@ -299,6 +299,10 @@ class StreamStore:
         sql, params = queries.stats_sql(DATA_TABLE, selector)
         return self._read(lambda cur: queries.fetch_arrow(cur, sql, params))
 
+    def read(self, fn: Callable[[Conn], T]) -> T:
+        """Run ``fn`` on a pooled read cursor (blocking; call it from an executor thread)."""
+        return self._read(fn)
+
     def _read(self, fn: Callable[[Conn], T]) -> T:
         pool = self._pool
         if pool is None:

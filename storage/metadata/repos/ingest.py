@@ -1,0 +1,188 @@
+"""What the ingest pipeline reads and writes in the metadata database.
+
+Reads: one device's context (claim state, org, project, engine version) and the settings of its
+StreamIds, resolved in one query each so an upload costs two indexed reads. Writes: the
+Streamer / StreamerReport / DeviceStatus copy of what the DuckDB ledger already committed; they
+are idempotent (keyed by the report uuid) because start-up reconciliation may replay them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from storage.metadata.models import (
+    Device,
+    DeviceStatus,
+    DeviceVersionAttribute,
+    SensorGraph,
+    StreamerReport,
+    StreamId,
+    StreamVariable,
+    VarTypeInputUnit,
+)
+from storage.metadata.models import Streamer as StreamerRow
+
+SYSTEM_SELECTOR_BIT = 0x0800
+
+
+@dataclass(frozen=True)
+class DeviceContext:
+    device_id: int
+    org_id: int | None
+    project_gid: int | None
+    active: bool
+    state: str
+    engine_ver: int
+    claimed_by_id: int | None
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """A StreamId with its variable's and units' numbers, unresolved (the pipeline applies the
+    server's precedence rules)."""
+
+    lid: int
+    enabled: bool
+    raw_value_format: str
+    is_encoded: bool
+    mdo_type: str
+    stream_mdo: tuple[int | None, int | None, float | None]
+    variable_mdo: tuple[int, int, float] | None
+    input_mdo: tuple[int, int, float] | None
+    variable_input_mdo: tuple[int, int, float] | None
+
+
+def device_context(session: Session, device_id: int) -> DeviceContext | None:
+    row = session.execute(
+        select(Device.id, Device.org_id, Device.project_id, Device.active, Device.state,
+               SensorGraph.report_processing_engine_ver, Device.claimed_by_id)
+        .outerjoin(SensorGraph, SensorGraph.id == Device.sg_id).where(Device.id == device_id)).first()
+    if row is None:
+        return None
+    return DeviceContext(int(row[0]), row[1], row[2], bool(row[3]), str(row[4]), int(row[5] or 0), row[6])
+
+
+def stream_settings(session: Session, project_gid: int, device_id: int) -> list[StreamSettings]:
+    stream_unit = aliased(VarTypeInputUnit)
+    variable_unit = aliased(VarTypeInputUnit)
+    stmt = (select(StreamId, StreamVariable, stream_unit, variable_unit)
+            .outerjoin(StreamVariable, StreamVariable.id == StreamId.variable_id)
+            .outerjoin(stream_unit, stream_unit.id == StreamId.input_unit_id)
+            .outerjoin(variable_unit, variable_unit.id == StreamVariable.input_unit_id)
+            .where(StreamId.project_gid == project_gid, StreamId.device_gid == device_id))
+    return [_settings(*row) for row in session.execute(stmt)]
+
+
+def _mdo(unit: VarTypeInputUnit | None) -> tuple[int, int, float] | None:
+    return None if unit is None else (unit.m, unit.d, unit.o)
+
+
+def _settings(stream: StreamId, variable: StreamVariable | None, unit: VarTypeInputUnit | None,
+              variable_unit: VarTypeInputUnit | None) -> StreamSettings:
+    variable_mdo = None if variable is None else (variable.multiplication_factor, variable.division_factor,
+                                                  variable.offset)
+    return StreamSettings(stream.var_lid, stream.enabled, stream.raw_value_format or "<L", stream.is_encoded,
+                          stream.mdo_type, (stream.multiplication_factor, stream.division_factor, stream.offset),
+                          variable_mdo, _mdo(unit), _mdo(variable_unit))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportRecord:
+    """A processed report, as the ledger committed it."""
+
+    uuid: str
+    device_id: int
+    streamer_index: int
+    selector: int
+    engine_ver: int
+    received: datetime
+    device_sent_timestamp: int | None
+    incremental_id: int | None
+    original_first_id: int
+    original_last_id: int
+    actual_first_id: int
+    actual_last_id: int
+    num_entries: int
+    blob_key: str | None
+    last_id: int
+    last_reboot_ts: datetime | None
+    created_by_id: int | None
+
+
+def _streamer(session: Session, record: ReportRecord) -> StreamerRow:
+    row = session.scalar(select(StreamerRow).where(StreamerRow.device_id == record.device_id,
+                                                   StreamerRow.index == record.streamer_index))
+    if row is None:
+        row = StreamerRow(device_id=record.device_id, index=record.streamer_index, last_id=0,
+                          selector=record.selector, process_engine_ver=record.engine_ver,
+                          is_system=record.selector != 0xFFFF and bool(record.selector & SYSTEM_SELECTOR_BIT),
+                          created_on=record.received, created_by_id=record.created_by_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def record_report(session: Session, record: ReportRecord) -> bool:
+    """Copy one ledger entry; False when it was already there (a replay after a crash)."""
+    if session.scalar(select(StreamerReport.id).where(StreamerReport.uuid == record.uuid)) is not None:
+        return False
+    streamer = _streamer(session, record)
+    streamer.last_id = max(streamer.last_id, record.last_id)
+    if record.last_reboot_ts is not None:
+        streamer.last_reboot_ts = record.last_reboot_ts
+    session.add(StreamerReport(
+        uuid=record.uuid, streamer_id=streamer.id, original_first_id=record.original_first_id,
+        original_last_id=record.original_last_id, actual_first_id=record.actual_first_id,
+        actual_last_id=record.actual_last_id, sent_timestamp=record.received,
+        device_sent_timestamp=record.device_sent_timestamp, incremental_id=record.incremental_id,
+        num_entries=record.num_entries, blob_key=record.blob_key, created_on=record.received,
+        created_by_id=record.created_by_id))
+    _heartbeat(session, record)
+    return True
+
+
+def _heartbeat(session: Session, record: ReportRecord) -> None:
+    status = session.get(DeviceStatus, record.device_id)
+    if status is None:
+        status = DeviceStatus(device_id=record.device_id, last_known_id=0)
+        session.add(status)
+    if status.last_report_ts is None or status.last_report_ts < record.received:
+        status.last_report_ts = record.received
+    status.last_known_id = max(status.last_known_id or 0, record.actual_last_id)
+
+
+def known_report_uuids(session: Session, uuids: Iterable[str]) -> set[str]:
+    wanted = list(uuids)
+    if not wanted:
+        return set()
+    return set(session.scalars(select(StreamerReport.uuid).where(StreamerReport.uuid.in_(wanted))))
+
+
+def record_version(session: Session, device_id: int, kind: str, tag: int, major: int, minor: int,
+                   streamer_local_id: int | None, when: datetime) -> bool:
+    """A 5c08/5c09 reading: a new DeviceVersionAttribute when the value changed."""
+    latest = session.scalar(select(DeviceVersionAttribute)
+                            .where(DeviceVersionAttribute.device_id == device_id, DeviceVersionAttribute.type == kind)
+                            .order_by(DeviceVersionAttribute.updated_ts.desc()).limit(1))
+    if latest is not None and (latest.tag, latest.major_version, latest.minor_version) == (tag, major, minor):
+        return False
+    session.add(DeviceVersionAttribute(device_id=device_id, type=kind, tag=tag, major_version=major,
+                                       minor_version=minor, streamer_local_id=streamer_local_id, updated_ts=when))
+    return True
+
+
+def sync_last_ids(session: Session, states: Iterable[tuple[int, int, int]]) -> int:
+    """Make Streamer.last_id equal the ledger's (device, index, last_id); returns rows changed."""
+    wanted = {(device, index): last_id for device, index, last_id in states}
+    changed = 0
+    for row in session.scalars(select(StreamerRow)):
+        last_id = wanted.get((row.device_id, row.index))
+        if last_id is not None and row.last_id != last_id:
+            row.last_id = last_id
+            changed += 1
+    return changed
