@@ -29,8 +29,7 @@ from appliance.errors import NotFound, PermissionDenied, ValidationError
 from appliance.events import Changes, EventBus
 from appliance.ingest.assemble import Assembled, assemble
 from appliance.ingest.context import DeviceContextCache, UploadTarget
-from appliance.ingest.decoded import DecodedEvent, DecodedReport
-from appliance.ingest.decoded import ReportError
+from appliance.ingest.decoded import DecodedEvent, DecodedReport, ReportError
 from appliance.ingest.flexible import decode_flexible
 from appliance.ingest.ledger_io import LedgerIO
 from appliance.ingest.signed_list import decode_signed_list

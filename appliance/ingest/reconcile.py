@@ -10,6 +10,7 @@ ledger, which is the authority for de-duplication.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import timezone
 
@@ -18,8 +19,7 @@ from sqlalchemy.orm import Session
 from appliance.services import db
 from storage.metadata import MetadataStore
 from storage.metadata.repos import ingest as repo
-from storage.streams import StreamStore
-from storage.streams import ledger
+from storage.streams import StreamStore, ledger
 from storage.streams.ledger import ReportEntry
 
 LOGGER = logging.getLogger(__name__)
@@ -44,20 +44,27 @@ def _copy_missing(session: Session, entries: list[ReportEntry]) -> int:
     return sum(repo.record_report(session, _record(e, e.actual_last_id)) for e in reversed(entries))
 
 
+def _page(streams: StreamStore, before: int | None) -> list[ReportEntry]:
+    return streams.read(lambda cur: ledger.newest_entries(cur, before, PAGE))
+
+
+async def _missing(metadata: MetadataStore, entries: list[ReportEntry]) -> list[ReportEntry]:
+    uuids = [e.uuid for e in entries]
+    known = await db.read(metadata, lambda s: repo.known_report_uuids(s, uuids))
+    return [e for e in entries if e.uuid not in known]
+
+
 async def reconcile(metadata: MetadataStore, streams: StreamStore) -> int:
     """Returns how many report entries had to be copied."""
     loop = asyncio.get_running_loop()
     copied, known_run, before = 0, 0, None
     while known_run < KNOWN_RUN:
-        cursor = before
-        entries = await loop.run_in_executor(
-            None, lambda: streams.read(lambda cur: ledger.newest_entries(cur, cursor, PAGE)))
+        entries = await loop.run_in_executor(None, _page, streams, before)
         if not entries:
             break
-        known = await db.read(metadata, lambda s: repo.known_report_uuids(s, [e.uuid for e in entries]))
-        missing = [e for e in entries if e.uuid not in known]
+        missing = await _missing(metadata, entries)
         if missing:
-            copied += await db.write(metadata, lambda s: _copy_missing(s, missing))
+            copied += await db.write(metadata, functools.partial(_copy_missing, entries=missing))
             known_run = 0
         else:
             known_run += len(entries)
