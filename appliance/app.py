@@ -20,10 +20,9 @@ from appliance.config import Settings, defaults, load_settings, save_settings
 from appliance.datadir import DataDir, DataDirLock, default_data_dir
 from appliance.errors import ApplianceError, StartupError
 from appliance.events import EventBus
+from appliance.ingest.pipeline import Ingest, user_key_secret
 from appliance.jobs.builtin import BUILTIN_KINDS
 from appliance.jobs.periodic import PeriodicScheduler
-from appliance.ingest.pipeline import Ingest, user_key_secret
-from appliance.ingest.reconcile import reconcile
 from appliance.jobs.queue import JobQueue
 from appliance.logs import setup_logging
 from appliance.services import passwords
@@ -33,13 +32,14 @@ from appliance.services.auth import Authenticator
 from appliance.services.catalogue import Catalogue
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.invitations import Invitations
+from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from appliance.services.orgs import Orgs
 from appliance.services.projects import Projects
 from appliance.services.streamers import Streamers
 from appliance.services.streams import Streams
-from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from storage.blobs import BlobStore
 from storage.metadata import MetadataStore
+from storage.rawlog import RawLog
 from storage.secrets import SecretStore, SecretStoreError, open_secret_store
 from storage.streams import StreamStore
 
@@ -66,7 +66,9 @@ class Appliance:
         self.devices = Devices(self.metadata, self.streams, self.jobs, self.events)
         self.stream_ids = Streams(self.metadata)
         self.streamers = Streamers(self.metadata)
-        self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.events, self._user_key)
+        self.rawlog = RawLog(self.data_dir.blobs / "raw")
+        self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.rawlog, self.events, self._user_key)
+        self.streamers.bind_ledger(self.ingest.ledger)
         for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
@@ -145,6 +147,7 @@ class Appliance:
                                                self.settings["secrets.backend"])
         await asyncio.to_thread(self.metadata.open)
         await asyncio.to_thread(self.streams.open)
+        await asyncio.to_thread(self.rawlog.open)
 
     async def _start_services(self) -> None:
         assert self.secrets is not None
@@ -159,7 +162,7 @@ class Appliance:
         self.authenticator.register("a-jwt", self.devices.authenticate_device_token)
         self.devices.bind_secrets(self.secrets)
         await self._ensure_owner()
-        await reconcile(self.metadata, self.streams)
+        await self.ingest.follower.start()
 
     def _user_key(self, device_id: int) -> bytes | None:
         """A device's 32-byte user key (signature flag 1), kept in secrets as hex."""
@@ -201,7 +204,10 @@ class Appliance:
             await asyncio.to_thread(self._periodic.stop)
             self._periodic = None
         await self.jobs.stop()
+        if self.metadata.is_open and self.streams.is_open:
+            await self.ingest.follower.stop()
         self.events.bind_loop(None)
+        await asyncio.to_thread(self.rawlog.close)
         await asyncio.to_thread(self.streams.close)
         await asyncio.to_thread(self.metadata.close)
         self._lock.release()

@@ -47,7 +47,7 @@ class BlobStore:
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return len(data)
 
     def get(self, key: str) -> bytes:
@@ -65,11 +65,11 @@ class BlobStore:
             path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return True
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
         return
     fd = os.open(path, os.O_RDONLY)

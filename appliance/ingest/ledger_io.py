@@ -1,9 +1,9 @@
 """The pipeline's view of the DuckDB ingest ledger (storage/streams/ledger.py).
 
-``last_id`` is cached per streamer: this process is the only writer (data-directory lock) and
-every commit goes through ``commit``, which also re-checks the stored value inside the
-transaction, so the cache can only be stale if something else changed the ledger (a device reset
-job); then the commit reports False, the cache is refreshed and the pipeline redoes the report.
+``last_id`` lives in memory per streamer and is the authority while the appliance runs: this
+process is the only writer of the data directory, uploads of one streamer are serialized by the
+pipeline's lock, and every change goes through ``commit``. Anything else that rewrites the ledger
+(a device reset or unclaim job) must call ``forget`` for that device afterwards.
 """
 
 from __future__ import annotations
@@ -56,39 +56,31 @@ class LedgerIO:
 
     @staticmethod
     def entry(report: DecodedReport, assembled: Assembled, received: datetime, report_uuid: str,
-              blob_key: str) -> ReportEntry:
+              blob_key: str, created_by: int | None) -> ReportEntry:
         return ReportEntry(
             uuid=report_uuid, device=report.device_id, streamer=report.streamer_index,
-            selector=report.streamer_selector, received=_naive(received),
+            selector=report.streamer_selector, created_by=created_by, received=_naive(received),
             device_sent_timestamp=report.sent_timestamp, incremental_id=report.report_id,
             original_first_id=report.lowest_id, original_last_id=report.highest_id,
             actual_first_id=assembled.actual_first_id, actual_last_id=assembled.actual_last_id,
             stored_readings=assembled.stored_readings, stored_events=assembled.stored_events,
             chopped=report.chopped, blob_key=blob_key)
 
-    async def commit(self, entry: ReportEntry, assembled: Assembled, *, expected_last_id: int) -> bool:
-        """Readings + new last_id + log entry in one transaction; False if last_id moved meanwhile."""
-        key = (entry.device, entry.streamer)
-        new_last = max(expected_last_id, assembled.actual_last_id)
+    def cached_last_id(self, device: int, streamer: int) -> int | None:
+        return self._last_ids.get((device, streamer))
 
-        def write(ctx: WriteContext) -> bool:
-            state = store_ledger.state_of(ctx.conn, entry.device, entry.streamer)
-            if (state.last_id if state else 0) != expected_last_id:
-                return False
+    async def commit(self, entry: ReportEntry, assembled: Assembled, *, last_id: int) -> None:
+        """Readings, the streamer's new state and the log entry join one group transaction."""
+        new_last = max(last_id, assembled.actual_last_id)
+        reboot = _naive(assembled.last_reboot_ts) if assembled.last_reboot_ts else None
+        state = StreamerState(entry.device, entry.streamer, new_last, reboot)
+
+        def write(ctx: WriteContext) -> None:
             if assembled.data is not None:
                 ctx.append_data(assembled.data)
             if assembled.events is not None:
                 ctx.append_events(assembled.events)
-            reboot = _naive(assembled.last_reboot_ts) if assembled.last_reboot_ts else (
-                state.last_reboot_ts if state else None)
-            store_ledger.save_state(ctx.conn, StreamerState(entry.device, entry.streamer, new_last, reboot),
-                                    entry.received)
-            store_ledger.log_report(ctx.conn, entry)
-            return True
+            ctx.ledger.record(state, entry)
 
-        committed = await asyncio.wrap_future(self._streams.write(write))
-        if committed:
-            self._last_ids[key] = new_last
-        else:
-            self._last_ids.pop(key, None)
-        return committed
+        await asyncio.wrap_future(self._streams.write(write))
+        self._last_ids[(entry.device, entry.streamer)] = new_last

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from appliance.ingest.ledger_io import LedgerIO
 from appliance.services import db
 from appliance.services.permissions import Access
 from appliance.slugs import DeviceSlug, StreamerSlug
@@ -80,17 +81,28 @@ class ReportFilter:
 
 
 class Streamers:
+    """Reads the metadata copy, with ``last_id`` taken from the ingest ledger when it is newer:
+    the copy follows the ledger a moment later, but acknowledgements must never lag an upload."""
+
     def __init__(self, store: MetadataStore) -> None:
         self._store = store
+        self._ledger: LedgerIO | None = None
+
+    def bind_ledger(self, ledger: LedgerIO) -> None:
+        self._ledger = ledger
+
+    def _fresh(self, record: StreamerRecord) -> StreamerRecord:
+        latest = self._ledger.cached_last_id(record.device_id, record.index) if self._ledger else None
+        return record if latest is None or latest <= record.last_id else replace(record, last_id=latest)
 
     async def page(self, access: Access, device_id: int | None, offset: int,
                    limit: int) -> tuple[int, list[StreamerRecord]]:
         count, rows = await db.read(self._store, lambda s: repo.streamers(s, access.org_ids, device_id, offset, limit))
-        return count, [StreamerRecord.of(r) for r in rows]
+        return count, [self._fresh(StreamerRecord.of(r)) for r in rows]
 
     async def get(self, access: Access, slug: StreamerSlug) -> StreamerRecord | None:
         row = await db.read(self._store, lambda s: repo.streamer(s, access.org_ids, slug.device, slug.index))
-        return StreamerRecord.of(row) if row is not None else None
+        return self._fresh(StreamerRecord.of(row)) if row is not None else None
 
     async def reports(self, access: Access, where: ReportFilter, offset: int,
                       limit: int) -> tuple[int, list[ReportRecord]]:

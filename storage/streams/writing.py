@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from storage.streams import ledger
 from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS, Column, names
 from storage.streams.errors import StreamStoreError
@@ -47,6 +48,7 @@ class WriteContext:
         self.conn = conn
         self.data: list[pa.Table] = []
         self.events: list[pa.Table] = []
+        self.ledger = ledger.LedgerBatch()
 
     def append_data(self, batch: DataBatch | pa.Table) -> int:
         """Queue readings for this group's insert; returns how many."""
@@ -74,6 +76,7 @@ class GroupWork(Generic[T]):
         ctx = WriteContext(conn)
         result: T = self.run(ctx)
         insert_pending(conn, ctx.data, ctx.events)
+        ctx.ledger.flush(conn)
         return result
 
     def run(self, ctx: WriteContext) -> Any:
@@ -151,6 +154,7 @@ def _run_and_commit(conn: Conn, live: list[WriteTask[Conn]]) -> _Outcome:
             return _Outcome(failed=_Failed(index, _wrapped(err)))
     try:
         insert_pending(conn, ctx.data, ctx.events)
+        ctx.ledger.flush(conn)
         conn.commit()
     except Exception as err:  # noqa: BLE001 - no task to blame; run_group retries them one by one
         LOGGER.warning("group commit of %d tasks failed: %s", len(live), err)

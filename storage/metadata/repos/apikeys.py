@@ -12,7 +12,7 @@ from storage.metadata.models import Account, AuthAPIKey
 ApiKeyRow = tuple[AuthAPIKey, str | None]
 
 
-def _joined() -> Select[tuple[AuthAPIKey, str | None]]:
+def _joined() -> Select[AuthAPIKey, str]:
     return select(AuthAPIKey, Account.slug).outerjoin(Account, Account.id == AuthAPIKey.created_by_id)
 
 
@@ -22,7 +22,7 @@ def by_prefix(session: Session, prefix: str) -> AuthAPIKey | None:
 
 def in_org(session: Session, org_id: int, prefix: str) -> ApiKeyRow | None:
     stmt = _joined().where(AuthAPIKey.org_id == org_id, AuthAPIKey.prefix == prefix)
-    row = session.execute(stmt).tuples().first()
+    row = session.execute(stmt).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -30,7 +30,7 @@ def page_for_org(session: Session, org_id: int, *, offset: int, limit: int) -> t
     total = int(session.scalar(select(func.count()).select_from(AuthAPIKey).where(AuthAPIKey.org_id == org_id))
                 or 0)
     stmt = _joined().where(AuthAPIKey.org_id == org_id).order_by(AuthAPIKey.created_on, AuthAPIKey.id)
-    return total, [(k, s) for k, s in session.execute(stmt.offset(offset).limit(limit)).tuples()]
+    return total, [(k, s) for k, s in session.execute(stmt.offset(offset).limit(limit))]
 
 
 def create(session: Session, *, org_id: int, name: str, prefix: str, hashed_key: str, expiry: datetime | None,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.metadata.models import (
@@ -99,7 +99,6 @@ class ReportRecord:
     device_id: int
     streamer_index: int
     selector: int
-    engine_ver: int
     received: datetime
     device_sent_timestamp: int | None
     incremental_id: int | None
@@ -109,51 +108,74 @@ class ReportRecord:
     actual_last_id: int
     num_entries: int
     blob_key: str | None
-    last_id: int
-    last_reboot_ts: datetime | None
     created_by_id: int | None
+    last_reboot_ts: datetime | None = None
 
 
-def _streamer(session: Session, record: ReportRecord) -> StreamerRow:
-    row = session.scalar(select(StreamerRow).where(StreamerRow.device_id == record.device_id,
-                                                   StreamerRow.index == record.streamer_index))
-    if row is None:
-        row = StreamerRow(device_id=record.device_id, index=record.streamer_index, last_id=0,
-                          selector=record.selector, process_engine_ver=record.engine_ver,
-                          is_system=record.selector != 0xFFFF and bool(record.selector & SYSTEM_SELECTOR_BIT),
-                          created_on=record.received, created_by_id=record.created_by_id)
-        session.add(row)
-        session.flush()
-    return row
+def copy_reports(session: Session, records: list[ReportRecord]) -> int:
+    """Copy ledger entries in bulk (a busy site logs thousands a second); entries already copied
+    are skipped, so replays after a crash are harmless. Returns how many were new."""
+    known = known_report_uuids(session, [r.uuid for r in records])
+    fresh = [r for r in records if r.uuid not in known]
+    if not fresh:
+        return 0
+    streamers = _streamers(session, fresh)
+    session.execute(insert(StreamerReport), [_report_row(r, streamers[(r.device_id, r.streamer_index)])
+                                             for r in fresh])
+    _heartbeats(session, fresh)
+    return len(fresh)
 
 
-def record_report(session: Session, record: ReportRecord) -> bool:
-    """Copy one ledger entry; False when it was already there (a replay after a crash)."""
-    if session.scalar(select(StreamerReport.id).where(StreamerReport.uuid == record.uuid)) is not None:
-        return False
-    streamer = _streamer(session, record)
-    streamer.last_id = max(streamer.last_id, record.last_id)
-    if record.last_reboot_ts is not None:
-        streamer.last_reboot_ts = record.last_reboot_ts
-    session.add(StreamerReport(
-        uuid=record.uuid, streamer_id=streamer.id, original_first_id=record.original_first_id,
-        original_last_id=record.original_last_id, actual_first_id=record.actual_first_id,
-        actual_last_id=record.actual_last_id, sent_timestamp=record.received,
-        device_sent_timestamp=record.device_sent_timestamp, incremental_id=record.incremental_id,
-        num_entries=record.num_entries, blob_key=record.blob_key, created_on=record.received,
-        created_by_id=record.created_by_id))
-    _heartbeat(session, record)
-    return True
+def _report_row(record: ReportRecord, streamer: StreamerRow) -> dict[str, object]:
+    return {"uuid": record.uuid, "streamer_id": streamer.id, "original_first_id": record.original_first_id,
+            "original_last_id": record.original_last_id, "actual_first_id": record.actual_first_id,
+            "actual_last_id": record.actual_last_id, "sent_timestamp": record.received,
+            "device_sent_timestamp": record.device_sent_timestamp, "incremental_id": record.incremental_id,
+            "num_entries": record.num_entries, "blob_key": record.blob_key, "created_on": record.received,
+            "created_by_id": record.created_by_id}
 
 
-def _heartbeat(session: Session, record: ReportRecord) -> None:
-    status = session.get(DeviceStatus, record.device_id)
-    if status is None:
-        status = DeviceStatus(device_id=record.device_id, last_known_id=0)
-        session.add(status)
-    if status.last_report_ts is None or status.last_report_ts < record.received:
-        status.last_report_ts = record.received
-    status.last_known_id = max(status.last_known_id or 0, record.actual_last_id)
+def _streamers(session: Session, records: list[ReportRecord]) -> dict[tuple[int, int], StreamerRow]:
+    devices = {r.device_id for r in records}
+    found = {(row.device_id, row.index): row
+             for row in session.scalars(select(StreamerRow).where(StreamerRow.device_id.in_(devices)))}
+    engines = dict(session.execute(
+        select(Device.id, SensorGraph.report_processing_engine_ver).join(SensorGraph, SensorGraph.id == Device.sg_id)
+        .where(Device.id.in_(devices))).tuples().all())
+    for record in records:
+        key = (record.device_id, record.streamer_index)
+        row = found.get(key)
+        if row is None:
+            row = found[key] = StreamerRow(
+                device_id=record.device_id, index=record.streamer_index, last_id=0, selector=record.selector,
+                process_engine_ver=engines.get(record.device_id, 0) or 0, created_on=record.received,
+                is_system=record.selector != 0xFFFF and bool(record.selector & SYSTEM_SELECTOR_BIT),
+                created_by_id=record.created_by_id)
+            session.add(row)
+        row.last_id = max(row.last_id, record.actual_last_id)
+        if record.last_reboot_ts is not None:
+            row.last_reboot_ts = record.last_reboot_ts
+    session.flush()
+    return found
+
+
+def _heartbeats(session: Session, records: list[ReportRecord]) -> None:
+    latest: dict[int, ReportRecord] = {}
+    highest: dict[int, int] = {}
+    for record in records:
+        seen = latest.get(record.device_id)
+        if seen is None or record.received >= seen.received:
+            latest[record.device_id] = record
+        highest[record.device_id] = max(highest.get(record.device_id, 0), record.actual_last_id)
+    rows = {s.device_id: s for s in session.scalars(select(DeviceStatus).where(DeviceStatus.device_id.in_(latest)))}
+    for device_id, record in latest.items():
+        status = rows.get(device_id)
+        if status is None:
+            status = DeviceStatus(device_id=device_id, last_known_id=0)
+            session.add(status)
+        if status.last_report_ts is None or status.last_report_ts < record.received:
+            status.last_report_ts = record.received
+        status.last_known_id = max(status.last_known_id or 0, highest[device_id])
 
 
 def known_report_uuids(session: Session, uuids: Iterable[str]) -> set[str]:

@@ -12,15 +12,15 @@ from storage.metadata.models import Account, Invitation, Org
 InvitationRow = tuple[Invitation, Org, str | None]
 
 
-def _joined() -> Select[tuple[Invitation, Org, str | None]]:
+def _joined() -> Select[Invitation, Org, str]:
     """Every invitation with its org and the sender's slug (None once the sender is gone)."""
     return (select(Invitation, Org, Account.slug)
             .join(Org, Org.id == Invitation.org_id)
             .outerjoin(Account, Account.id == Invitation.sent_by_id))
 
 
-def _first(session: Session, stmt: Select[tuple[Invitation, Org, str | None]]) -> InvitationRow | None:
-    row = session.execute(stmt).tuples().first()
+def _first(session: Session, stmt: Select[Invitation, Org, str]) -> InvitationRow | None:
+    row = session.execute(stmt).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
@@ -41,7 +41,7 @@ def page_pending(session: Session, org_id: int, *, offset: int, limit: int) -> t
     where = (Invitation.org_id == org_id, Invitation.accepted.is_(False))
     total = int(session.scalar(select(func.count()).select_from(Invitation).where(*where)) or 0)
     stmt = _joined().where(*where).order_by(Invitation.email).offset(offset).limit(limit)
-    return total, [(i, o, s) for i, o, s in session.execute(stmt).tuples()]
+    return total, [(i, o, s) for i, o, s in session.execute(stmt)]
 
 
 def create(session: Session, *, uuid: str, org_id: int, email: str, role: str, sent_by_id: int | None,

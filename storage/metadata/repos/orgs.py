@@ -64,8 +64,8 @@ def domain_names(session: Session, org_ids: set[int]) -> dict[int, list[str]]:
     return names
 
 
-def _org_filter(stmt: Select[tuple[Org]], org_ids: frozenset[int] | None, search: str | None,
-                created_by_id: int | None) -> Select[tuple[Org]]:
+def _org_filter(stmt: Select[Org], org_ids: frozenset[int] | None, search: str | None,
+                created_by_id: int | None) -> Select[Org]:
     if org_ids is not None:
         stmt = stmt.where(Org.id.in_(org_ids))
     if search:
@@ -95,7 +95,7 @@ def delete_org(session: Session, org_id: int) -> None:
     session.execute(delete(Org).where(Org.id == org_id))
 
 
-def _count(session: Session, stmt: Select[tuple[int]]) -> int:
+def _count(session: Session, stmt: Select[int]) -> int:
     return int(session.scalar(stmt) or 0)
 
 
@@ -134,7 +134,7 @@ def add_member(session: Session, org_id: int, account_id: int, role: str, now: d
     return row
 
 
-def _members_stmt(org_id: int, include_inactive: bool) -> Select[tuple[OrgMembership, Account]]:
+def _members_stmt(org_id: int, include_inactive: bool) -> Select[OrgMembership, Account]:
     stmt = select(OrgMembership, Account).join(Account, Account.id == OrgMembership.account_id)
     stmt = stmt.where(OrgMembership.org_id == org_id)
     if not include_inactive:
@@ -146,19 +146,19 @@ def page_members(session: Session, org_id: int, *, include_inactive: bool, offse
                  limit: int) -> tuple[int, list[MembershipRow]]:
     base = _members_stmt(org_id, include_inactive)
     total = _count(session, select(func.count()).select_from(base.subquery()))
-    rows = session.execute(base.order_by(Account.username).offset(offset).limit(limit)).tuples().all()
+    rows = session.execute(base.order_by(Account.username).offset(offset).limit(limit)).all()
     return total, [(m, a) for m, a in rows]
 
 
 def member_by_account_slug(session: Session, org_id: int, account_slug: str) -> MembershipRow | None:
     stmt = _members_stmt(org_id, include_inactive=True).where(Account.slug == account_slug)
-    row = session.execute(stmt).tuples().first()
+    row = session.execute(stmt).first()
     return None if row is None else (row[0], row[1])
 
 
 def member_of(session: Session, org_id: int, account_id: int) -> MembershipRow | None:
     stmt = _members_stmt(org_id, include_inactive=True).where(Account.id == account_id)
-    row = session.execute(stmt).tuples().first()
+    row = session.execute(stmt).first()
     return None if row is None else (row[0], row[1])
 
 
