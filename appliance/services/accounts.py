@@ -120,6 +120,8 @@ class Accounts:
 
     def __init__(self, store: MetadataStore) -> None:
         self._store = store
+        self.generation = 0
+        """Bumped by every change that must end existing sign-ins (the Authenticator's cache)."""
 
     async def count(self) -> int:
         return await db.read(self._store, repo.count)
@@ -172,6 +174,7 @@ class Accounts:
             raise ValidationError("the current password is wrong", key="bad_password")
         new_hash = await loop.run_in_executor(None, passwords.hash_password, new)
         await db.write(self._store, lambda s: _update(s, account_id, password_hash=new_hash))
+        self.generation += 1
 
     async def set_password(self, account_id: int, new: str, *, revoke_tokens: bool = False) -> None:
         """Without the old password: the caller is the signed-in owner or staff (iotile.cloud's
@@ -184,6 +187,7 @@ class Accounts:
                 repo.delete_tokens(session, account_id)
 
         await db.write(self._store, update)
+        self.generation += 1
 
     async def set_active(self, account_id: int, active: bool) -> AccountRecord:
         """Deactivation also revokes ``Token`` keys; the last active staff account stays active."""
@@ -198,7 +202,9 @@ class Accounts:
                 repo.delete_tokens(session, account_id)
             return AccountRecord.of(row)
 
-        return await db.write(self._store, update)
+        record = await db.write(self._store, update)
+        self.generation += 1
+        return record
 
     async def by_slug(self, slug: str) -> AccountRecord:
         row = await db.read(self._store, lambda s: repo.by_slug(s, slug))
@@ -248,3 +254,4 @@ class Accounts:
 
     async def revoke_tokens(self, account_id: int) -> None:
         await db.write(self._store, lambda s: repo.delete_tokens(s, account_id))
+        self.generation += 1

@@ -6,12 +6,14 @@ the registry service) so the HTTP middleware and the GUI sign-in share one decis
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from appliance.errors import AuthenticationError, NotFound
 from appliance.services.accounts import AccountRecord, Accounts
 from appliance.services.jwt_codec import JwtCodec
+from appliance.services.ttlcache import TtlCache
 
 
 @dataclass(frozen=True)
@@ -32,20 +34,44 @@ SchemeHandler = Callable[[str], Awaitable[Principal]]
 
 
 class Authenticator:
-    def __init__(self, accounts: Accounts, codec: JwtCodec) -> None:
+    def __init__(self, accounts: Accounts, codec: JwtCodec, *, cache_seconds: float = 2.0) -> None:
         self._accounts = accounts
         self._codec = codec
         self._schemes: dict[str, SchemeHandler] = {"jwt": self._jwt, "token": self._token}
+        self._cache: TtlCache[str, Principal] = TtlCache(cache_seconds)
+        self._cache_ttl = cache_seconds
+        self._generation = accounts.generation
+
+    def forget(self) -> None:
+        """Drop cached sign-ins (after a password change, deactivation or logout)."""
+        self._cache.clear()
 
     def register(self, scheme: str, handler: SchemeHandler) -> None:
         self._schemes[scheme.lower()] = handler
 
     async def from_header(self, header: str) -> Principal:
+        """Successful checks are cached for a moment: gateways send the same header on every upload,
+        and verifying a JWT and loading its account costs more than handling a small report."""
+        if self._generation != self._accounts.generation:
+            self._cache.clear()
+            self._generation = self._accounts.generation
+        cached = self._cache.get(header)
+        if cached is not None:
+            return cached
         scheme, _, credentials = header.strip().partition(" ")
         handler = self._schemes.get(scheme.lower())
         if handler is None or not credentials.strip():
             raise AuthenticationError("Invalid Authorization header.", key="bad_auth_header")
-        return await handler(credentials.strip())
+        who = await handler(credentials.strip())
+        self._cache.put(header, who, ttl=self._lifetime(scheme, credentials.strip()))
+        return who
+
+    def _lifetime(self, scheme: str, credentials: str) -> float | None:
+        """Never cache a JWT past its own expiry."""
+        if scheme.lower() != "jwt":
+            return None
+        remaining = self._codec.decode(credentials).exp - time.time()
+        return max(0.0, min(remaining, self._cache_ttl))
 
     async def _jwt(self, token: str) -> Principal:
         claims = self._codec.decode(token)

@@ -6,12 +6,14 @@ device's org (403 otherwise); the real server accepts a report from any authenti
 
 from __future__ import annotations
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from appliance.api.access import access_of
 from appliance.api.auth import principal
+from appliance.api.bodies import media_type, read_limited
 from appliance.api.jsonenc import respond
 from appliance.api.keys import APPLIANCE
+from appliance.api.multipart import parse_form
 from appliance.api.pagination import page_of, paginated
 from appliance.api.params import parse_datetime, query_datetime
 from appliance.api.urls import API
@@ -29,21 +31,17 @@ def setup(app: web.Application) -> None:
 
 
 async def _file_part(request: web.Request, limit: int) -> tuple[str, bytes]:
-    """The multipart ``file`` field, read with a hard size limit (the rest of the body is ignored)."""
+    """The multipart ``file`` field; the body is refused before it is read when it says it is too
+    big, and stopped as soon as it grows past the limit when it does not say."""
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"upload is over the limit of {limit} bytes")
-    if not request.content_type.startswith("multipart/"):
+    if not media_type(request).startswith("multipart/"):
         raise ValidationError("missing request.data['file']", key="missing_file")
-    reader = await request.multipart()
-    async for part in reader:
-        if isinstance(part, BodyPartReader) and part.name == "file":
-            body = bytearray()
-            while chunk := await part.read_chunk(1 << 20):
-                body += chunk
-                if len(body) > limit:
-                    raise PayloadTooLarge(f"upload is over the limit of {limit} bytes")
-            return part.filename or "", bytes(body)
-    raise ValidationError("missing request.data['file']", key="missing_file")
+    form = parse_form(await read_limited(request, limit), request.headers.get("Content-Type", ""))
+    part = form.file("file")
+    if part is None:
+        raise ValidationError("missing request.data['file']", key="missing_file")
+    return part.filename or "", part.data
 
 
 async def upload_report(request: web.Request) -> web.Response:
@@ -52,9 +50,9 @@ async def upload_report(request: web.Request) -> web.Response:
     if not stamp:
         raise ValidationError("missing timestamp argument", key="missing_timestamp")
     received = parse_datetime(stamp, "timestamp")
-    who, access = principal(request), await access_of(request)
     filename, data = await _file_part(request, int(appliance.settings["server.max_upload_bytes"]))
-    result = await appliance.ingest.upload(data, filename, received, principal=who, access=access)
+    result = await appliance.ingest.upload(data, filename, received, principal=principal(request),
+                                           access=lambda: access_of(request))
     return respond({"count": result.count}, status=201)
 
 
