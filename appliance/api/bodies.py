@@ -25,10 +25,12 @@ def media_type(request: web.Request) -> str:
 async def read_limited(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
-    return body
+    body = bytearray()
+    while chunk := await request.content.read(min(1 << 20, limit + 1 - len(body))):
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
+    return bytes(body)
 
 
 async def json_body(request: web.Request) -> Any:

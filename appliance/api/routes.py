@@ -8,6 +8,7 @@ from appliance.api.views import (
     accounts,
     auth,
     catalogue,
+    data,
     devices,
     jobs,
     orgs,
@@ -17,7 +18,7 @@ from appliance.api.views import (
     streams,
 )
 
-RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams, streamers)
+RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams, streamers, data)
 
 
 def setup_routes(app: web.Application) -> None:
