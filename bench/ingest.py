@@ -81,7 +81,8 @@ def bare_duckdb_rate(rows: int) -> float:
     columns = {"project": np.full(rows, 1, np.uint32), "device": np.full(rows, 0x100, np.uint64),
                "variable": np.full(rows, 0x5001, np.uint16),
                "timestamp": np.arange(rows).astype("datetime64[s]").astype("datetime64[us]"),
-               "device_timestamp": np.arange(rows, dtype=np.int64), "streamer_local_id": np.arange(rows, dtype=np.int64),
+               "device_timestamp": np.arange(rows, dtype=np.int64),
+               "streamer_local_id": np.arange(rows, dtype=np.int64),
                "int_value": rng.integers(0, 4096, rows), "value": rng.random(rows)}
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "bare.duckdb"))

@@ -21,7 +21,7 @@ from appliance.ingest.reboots import CLEAN, DIRTY, repair
 from appliance.ingest.streamids import REBOOT_STREAM
 from appliance.ingest.timebase import reading_status, reading_times
 from appliance.ingest.values import compute
-from storage.streams import DataBatch, EventBatch
+from storage.streams import DataBatch, EventBatch, Prepared, prepare
 
 SYSTEM_SELECTOR = 0x5FFF
 COMPLETE_REPORT, CHOPPED_REPORT = 0x5A05, 0x5A06
@@ -49,6 +49,8 @@ class Assembled:
     stored_events: int = 0
     versions: list[Version] = field(default_factory=list)
     last_reboot_ts: datetime | None = None
+    prepared: tuple[Prepared | None, Prepared | None] = (None, None)
+    """The rows checked and sorted for the store, done here off the store's single writer."""
 
 
 def decode_version(value: int) -> tuple[int, int, int]:
@@ -93,7 +95,8 @@ def assemble(report: DecodedReport, target: UploadTarget, *, last_id: int, recei
     data, versions, reboot_ts = _data(report, new, stamps, status, target, received)
     event_batch, payloads = _events(events, target, report, event_key)
     return Assembled(data, event_batch, payloads, int(ids.min()), int(ids.max()),
-                     len(data) if data is not None else 0, len(events), versions, reboot_ts)
+                     len(data) if data is not None else 0, len(events), versions, reboot_ts,
+                     prepare(data, event_batch))
 
 
 def _data(report: DecodedReport, new: npt.NDArray[np.bool_], stamps: npt.NDArray[np.datetime64],

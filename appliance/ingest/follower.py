@@ -38,7 +38,8 @@ def as_record(entry: ReportEntry) -> repo.ReportRecord:
         incremental_id=entry.incremental_id, original_first_id=entry.original_first_id,
         original_last_id=entry.original_last_id, actual_first_id=entry.actual_first_id,
         actual_last_id=entry.actual_last_id, num_entries=entry.stored_readings + entry.stored_events,
-        blob_key=entry.blob_key, created_by_id=entry.created_by)
+        blob_key=entry.blob_key, created_by_id=entry.created_by,
+        last_reboot_ts=entry.last_reboot_ts.replace(tzinfo=timezone.utc) if entry.last_reboot_ts else None)
 
 
 class LedgerFollower:

@@ -9,13 +9,14 @@ pipeline's lock, and every change goes through ``commit``. Anything else that re
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from appliance.ingest.assemble import Assembled
 from appliance.ingest.decoded import DecodedReport
 from storage.streams import StreamStore, WriteContext
 from storage.streams import ledger as store_ledger
-from storage.streams.ledger import ReportEntry, StreamerState
+from storage.streams.ledger import ReportEntry
 
 Key = tuple[int, int]
 
@@ -73,14 +74,12 @@ class LedgerIO:
         """Readings, the streamer's new state and the log entry join one group transaction."""
         new_last = max(last_id, assembled.actual_last_id)
         reboot = _naive(assembled.last_reboot_ts) if assembled.last_reboot_ts else None
-        state = StreamerState(entry.device, entry.streamer, new_last, reboot)
+        logged = replace(entry, last_id=new_last, last_reboot_ts=reboot)
+        data, events = assembled.prepared
 
         def write(ctx: WriteContext) -> None:
-            if assembled.data is not None:
-                ctx.append_data(assembled.data)
-            if assembled.events is not None:
-                ctx.append_events(assembled.events)
-            ctx.ledger.record(state, entry)
+            ctx.append_prepared(data, events)
+            ctx.ledger.record(logged)
 
         await asyncio.wrap_future(self._streams.write(write))
         self._last_ids[(entry.device, entry.streamer)] = new_last

@@ -122,8 +122,8 @@ class Ingest:
     async def _decode(self, data: bytes, kind: str, received: datetime) -> DecodedReport:
         try:
             if kind == "bin":
-                return await _off_loop(decode_signed_list, data, user_key_lookup=self._user_key)
-            return await _off_loop(decode_flexible, data, "msgpack" if kind == "msgpack" else "json")
+                return await _cpu(len(data), decode_signed_list, data, user_key_lookup=self._user_key)
+            return await _cpu(len(data), decode_flexible, data, "msgpack" if kind == "msgpack" else "json")
         except ReportError:
             name = f"errors/{received:%Y/%m/%d}/{_new_uuid()}.{'mp' if kind == 'msgpack' else kind}"
             await _off_loop(self._blobs.put, name, data)  # kept apart for audit; never re-processed
@@ -155,7 +155,7 @@ class Ingest:
                      principal: Principal) -> UploadResult:
         report_uuid = _new_uuid()
         last_id = await self.ledger.last_id(report.device_id, report.streamer_index)
-        assembled = await _off_loop(self._assemble, report, target, last_id, received, report_uuid)
+        assembled = await _cpu(report.length, self._assemble, report, target, last_id, received, report_uuid)
         await self._save_payloads(assembled)
         creator = principal.account.id if principal.account else None
         entry = self.ledger.entry(report, assembled, received, report_uuid, key, creator)
@@ -200,6 +200,17 @@ def _record_versions(session: Session, device_id: int, versions: list[Version]) 
     for version in versions:
         repo.record_version(session, device_id, version.kind, version.tag, version.major, version.minor,
                             version.streamer_local_id, version.timestamp)
+
+
+INLINE_BYTES = 16 * 1024
+"""Reports up to this size (~1,000 readings) are decoded and assembled on the event loop: that
+takes well under a millisecond, less than the hop to a worker thread and back costs."""
+
+
+async def _cpu(size: int, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    if size <= INLINE_BYTES:
+        return fn(*args, **kwargs)
+    return await _off_loop(fn, *args, **kwargs)
 
 
 async def _off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

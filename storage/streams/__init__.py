@@ -12,7 +12,7 @@ from storage.streams.columns import DATA_SCHEMA, EVENT_SCHEMA, ReadingStatus, Re
 from storage.streams.errors import StreamStoreError
 from storage.streams.queries import DataPage, StreamSelector
 from storage.streams.store import StreamStore
-from storage.streams.writing import WriteContext
+from storage.streams.writing import Prepared, WriteContext, prepare
 
 __all__ = [
     "DATA_SCHEMA",
@@ -25,5 +25,7 @@ __all__ = [
     "StreamSelector",
     "StreamStore",
     "StreamStoreError",
+    "Prepared",
     "WriteContext",
+    "prepare",
 ]

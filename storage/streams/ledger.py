@@ -3,33 +3,28 @@
 Decision 3 (ack means durable): the readings of a report, the streamer's new ``last_id`` and the
 record of the report must never disagree after a crash. DuckDB commits them together, so they live
 here, beside the readings, and are written inside the same group transaction through
-``StreamStore.write``. The metadata database's Streamer and StreamerReport rows are a copy that
+``StreamStore.write``. The log is the state: a streamer's last_id is the ``last_id`` of its newest
+entry, so each group commit appends rows and never updates any (an UPDATE or an upsert on an
+indexed table measured several ms per commit). The metadata database's Streamer and StreamerReport rows are a copy that
 the appliance reconciles from this ledger at start-up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
-STATE_TABLE = "streamer_state"
+from storage.streams.ids import IdBlocks
+
 LOG_TABLE = "report_log"
 
 Conn = duckdb.DuckDBPyConnection
 
 V2_TABLES = (
-    f"""CREATE TABLE {STATE_TABLE} (
-        device UBIGINT NOT NULL,
-        streamer USMALLINT NOT NULL,
-        last_id BIGINT NOT NULL,
-        last_reboot_ts TIMESTAMP,
-        updated_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (device, streamer)
-    )""",
     f"""CREATE TABLE {LOG_TABLE} (
         seq BIGINT NOT NULL,
         uuid VARCHAR NOT NULL,
@@ -47,7 +42,9 @@ V2_TABLES = (
         stored_readings BIGINT NOT NULL,
         stored_events BIGINT NOT NULL,
         chopped BOOLEAN NOT NULL,
-        blob_key VARCHAR
+        blob_key VARCHAR,
+        last_id BIGINT NOT NULL,
+        last_reboot_ts TIMESTAMP
     )""",
 )
 
@@ -86,77 +83,59 @@ class ReportEntry:
     stored_events: int
     chopped: bool
     blob_key: str | None
+    last_id: int = 0
+    last_reboot_ts: datetime | None = None
     seq: int = 0
 
 
 def state_of(conn: Conn, device: int, streamer: int) -> StreamerState | None:
     rows = conn.execute(
-        f"SELECT last_id, last_reboot_ts FROM {STATE_TABLE} WHERE device = ? AND streamer = ?",  # noqa: S608
-        [device, streamer]).fetchall()
+        f"SELECT last_id, last_reboot_ts FROM {LOG_TABLE} WHERE device = ? AND streamer = ? "  # noqa: S608
+        "ORDER BY seq DESC LIMIT 1", [device, streamer]).fetchall()
     if not rows:
         return None
     return StreamerState(device, streamer, int(rows[0][0]), rows[0][1])
 
 
 class LedgerBatch:
-    """The ledger rows of one group commit, written with one statement per table at its end
-    (per-upload statements would cost DuckDB's ~0.5 ms planning each, serialized on the writer).
+    """The log rows of one group commit, appended with one statement at its end (per-upload
+    statements would cost DuckDB's planning each, serialized on the single writer).
 
     The appliance keeps each streamer's last_id in memory (one process owns the data directory)
-    and serializes uploads per streamer, so tasks only record what they changed here."""
+    and serializes uploads per streamer, so tasks only record their entries here."""
 
     def __init__(self) -> None:
-        self.states: dict[tuple[int, int], StreamerState] = {}
         self.entries: list[ReportEntry] = []
 
-    def record(self, state: StreamerState, entry: ReportEntry) -> None:
-        self.states[(state.device, state.streamer)] = state
+    def record(self, entry: ReportEntry) -> None:
         self.entries.append(entry)
 
-    def flush(self, conn: Conn) -> None:
-        if self.states:
-            states = list(self.states.values())
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
-            _insert_rows(conn, f"INSERT OR REPLACE INTO {STATE_TABLE}", {
-                "device": pa.array([s.device for s in states], pa.uint64()),
-                "streamer": pa.array([s.streamer for s in states], pa.uint16()),
-                "last_id": pa.array([s.last_id for s in states], pa.int64()),
-                "last_reboot_ts": pa.array([s.last_reboot_ts for s in states], pa.timestamp("us")),
-                "updated_at": pa.array([now] * len(states), pa.timestamp("us"))})
-        if self.entries:
-            _log(conn, self.entries)
-        self.states, self.entries = {}, []
-
-
-def _insert_rows(conn: Conn, statement: str, columns: dict[str, pa.Array]) -> None:
-    table = pa.table(columns)
-    conn.register("_ledger_rows", table)
-    try:
-        conn.execute(f"{statement} SELECT * FROM _ledger_rows").fetchall()  # noqa: S608 - our own names
-    finally:
-        conn.unregister("_ledger_rows")
-
-
-def _log(conn: Conn, entries: list[ReportEntry]) -> None:
-    rows = conn.execute("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",
-                        [len(entries), LOG_TABLE]).fetchall()
-    first = int(rows[0][0]) - len(entries)
-    columns: dict[str, pa.Array] = {"seq": pa.array(range(first, first + len(entries)), pa.int64())}
-    for name, arrow_type in _LOG_TYPES.items():
-        columns[name] = pa.array([getattr(e, name) for e in entries], arrow_type)
-    _insert_rows(conn, f"INSERT INTO {LOG_TABLE}", columns)
+    def flush(self, conn: Conn, ids: IdBlocks) -> None:
+        if not self.entries:
+            return
+        first = ids.take(conn, LOG_TABLE, len(self.entries))
+        columns: dict[str, pa.Array] = {"seq": pa.array(range(first, first + len(self.entries)), pa.int64())}
+        for name, arrow_type in _LOG_TYPES.items():
+            columns[name] = pa.array([getattr(e, name) for e in self.entries], arrow_type)
+        conn.register("_ledger_rows", pa.table(columns))
+        try:
+            conn.execute(f"INSERT INTO {LOG_TABLE} SELECT * FROM _ledger_rows").fetchall()  # noqa: S608
+        finally:
+            conn.unregister("_ledger_rows")
+        self.entries = []
 
 
 _LOG_NAMES = ("seq", "uuid", "device", "streamer", "selector", "created_by", "received", "device_sent_timestamp",
               "incremental_id",
               "original_first_id", "original_last_id", "actual_first_id", "actual_last_id", "stored_readings",
-              "stored_events", "chopped", "blob_key")
+              "stored_events", "chopped", "blob_key", "last_id", "last_reboot_ts")
 _LOG_COLUMNS = ", ".join(_LOG_NAMES)
 _LOG_TYPES = {"uuid": pa.string(), "device": pa.uint64(), "streamer": pa.uint16(), "selector": pa.int32(),
               "created_by": pa.int64(), "received": pa.timestamp("us"), "device_sent_timestamp": pa.int64(),
               "incremental_id": pa.int64(), "original_first_id": pa.int64(), "original_last_id": pa.int64(),
               "actual_first_id": pa.int64(), "actual_last_id": pa.int64(), "stored_readings": pa.int64(),
-              "stored_events": pa.int64(), "chopped": pa.bool_(), "blob_key": pa.string()}
+              "stored_events": pa.int64(), "chopped": pa.bool_(), "blob_key": pa.string(),
+              "last_id": pa.int64(), "last_reboot_ts": pa.timestamp("us")}
 
 
 def _entry(row: tuple[Any, ...]) -> ReportEntry:
@@ -192,5 +171,7 @@ def previous_anchor(conn: Conn, device: int, streamer: int, incremental_id: int)
 
 
 def all_states(conn: Conn) -> list[StreamerState]:
-    rows = conn.execute(f"SELECT device, streamer, last_id, last_reboot_ts FROM {STATE_TABLE}").fetchall()  # noqa: S608
+    rows = conn.execute(
+        f"SELECT device, streamer, arg_max(last_id, seq), arg_max(last_reboot_ts, seq) FROM {LOG_TABLE} "  # noqa: S608
+        "GROUP BY device, streamer").fetchall()
     return [StreamerState(int(d), int(s), int(last), ts) for d, s, last, ts in rows]

@@ -7,6 +7,7 @@ only. Reads block: call them from a worker thread (``run_in_executor``), never f
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -24,6 +25,7 @@ from storage.streams import queries
 from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS
 from storage.streams.errors import StreamStoreError
+from storage.streams.ids import IdBlocks
 from storage.streams.queries import DataPage, Order, Paging, StreamSelector, Window
 from storage.streams.schema import DATA_TABLE, EVENTS_TABLE, migrate
 from storage.streams.writing import GroupWork, WriteContext, run_group
@@ -107,7 +109,7 @@ class StreamStore:
             writer: WriterThread[Conn] = WriterThread(
                 "streams-writer",
                 db.cursor,
-                run_group,
+                functools.partial(run_group, ids=IdBlocks()),
                 _close_cursor,
                 max_backlog=self._max_backlog,
                 max_batch=self._max_batch,

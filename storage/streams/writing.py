@@ -25,7 +25,8 @@ from storage.streams import ledger
 from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS, Column, names
 from storage.streams.errors import StreamStoreError
-from storage.streams.schema import COUNTERS_TABLE, DATA_TABLE, EVENTS_TABLE
+from storage.streams.ids import IdBlocks
+from storage.streams.schema import DATA_TABLE, EVENTS_TABLE
 from storage.worker import WriteTask
 
 LOGGER = logging.getLogger(__name__)
@@ -39,13 +40,27 @@ T = TypeVar("T")
 Conn = duckdb.DuckDBPyConnection
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A batch validated and sorted off the writer thread; only ``prepare`` makes one."""
+
+    table: pa.Table
+
+
+def prepare(data: DataBatch | pa.Table | None = None,
+            events: EventBatch | pa.Table | None = None) -> tuple[Prepared | None, Prepared | None]:
+    return (None if data is None else Prepared(prepare_data(data)),
+            None if events is None else Prepared(prepare_events(events)))
+
+
 class WriteContext:
     """What a ``StreamStore.write`` function gets: the group's connection, plus appends that join
     the group's single insert (so rows appended here are not visible through ``conn`` until the
     function returns, and are dropped with it if it raises)."""
 
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, ids: IdBlocks | None = None) -> None:
         self.conn = conn
+        self.ids = ids or IdBlocks(block=1)
         self.data: list[pa.Table] = []
         self.events: list[pa.Table] = []
         self.ledger = ledger.LedgerBatch()
@@ -55,6 +70,16 @@ class WriteContext:
         table = prepare_data(batch)
         self.data.append(table)
         return int(table.num_rows)
+
+    def append_prepared(self, data: Prepared | None = None, events: Prepared | None = None) -> int:
+        """Rows already checked and sorted by ``prepare()`` in the caller's thread, so the single
+        writer only concatenates them (preparing inside the group measured ~1 ms per upload)."""
+        added = 0
+        for target, prepared in ((self.data, data), (self.events, events)):
+            if prepared is not None:
+                target.append(prepared.table)
+                added += int(prepared.table.num_rows)
+        return added
 
     def append_events(self, batch: EventBatch | pa.Table) -> int:
         """Queue events for this group's insert; returns how many."""
@@ -75,8 +100,7 @@ class GroupWork(Generic[T]):
         """Run alone in the caller's transaction; the writer normally uses ``run_group`` instead."""
         ctx = WriteContext(conn)
         result: T = self.run(ctx)
-        insert_pending(conn, ctx.data, ctx.events)
-        ctx.ledger.flush(conn)
+        insert_pending(ctx)
         return result
 
     def run(self, ctx: WriteContext) -> Any:
@@ -106,14 +130,14 @@ class _Outcome:
     failed: _Failed | None = None
 
 
-def run_group(conn: Conn, tasks: list[WriteTask[Conn]]) -> None:
+def run_group(conn: Conn, tasks: list[WriteTask[Conn]], *, ids: IdBlocks) -> None:
     """``WriterThread``'s ``run_batch``: commit the tasks together, isolating any that fail."""
-    _settle(conn, [task for task in tasks if task.future.set_running_or_notify_cancel()])
+    _settle(conn, [task for task in tasks if task.future.set_running_or_notify_cancel()], ids)
 
 
-def _settle(conn: Conn, live: list[WriteTask[Conn]]) -> None:
+def _settle(conn: Conn, live: list[WriteTask[Conn]], ids: IdBlocks) -> None:
     while live:
-        outcome = _attempt(conn, live)
+        outcome = _attempt(conn, live, ids)
         failed = outcome.failed
         if failed is None:
             for task, result in zip(live, outcome.results, strict=True):
@@ -125,36 +149,35 @@ def _settle(conn: Conn, live: list[WriteTask[Conn]]) -> None:
             live.pop().future.set_exception(failed.error)
         else:  # nobody to blame: one transaction per task finds the culprit and saves the rest
             for task in live:
-                _settle(conn, [task])
+                _settle(conn, [task], ids)
             return
 
 
-def _attempt(conn: Conn, live: list[WriteTask[Conn]]) -> _Outcome:
+def _attempt(conn: Conn, live: list[WriteTask[Conn]], ids: IdBlocks) -> _Outcome:
     try:
         conn.begin()
     except duckdb.Error as err:
         return _Outcome(failed=_Failed(None, StreamStoreError(f"cannot start a write: {err}")))
     try:
-        outcome = _run_and_commit(conn, live)
+        outcome = _run_and_commit(conn, live, ids)
     except BaseException:
-        _rollback(conn)  # never leave the only writer connection stuck inside a transaction
+        _rollback(conn, ids)  # never leave the only writer connection stuck inside a transaction
         raise
     if outcome.failed is not None:
-        _rollback(conn)
+        _rollback(conn, ids)
     return outcome
 
 
-def _run_and_commit(conn: Conn, live: list[WriteTask[Conn]]) -> _Outcome:
+def _run_and_commit(conn: Conn, live: list[WriteTask[Conn]], ids: IdBlocks) -> _Outcome:
     outcome = _Outcome()
-    ctx = WriteContext(conn)
+    ctx = WriteContext(conn, ids)
     for index, task in enumerate(live):
         try:
             outcome.results.append(_work_of(task).run(ctx))
         except Exception as err:  # noqa: BLE001 - the task's own failure, handed to its future
             return _Outcome(failed=_Failed(index, _wrapped(err)))
     try:
-        insert_pending(conn, ctx.data, ctx.events)
-        ctx.ledger.flush(conn)
+        insert_pending(ctx)
         conn.commit()
     except Exception as err:  # noqa: BLE001 - no task to blame; run_group retries them one by one
         LOGGER.warning("group commit of %d tasks failed: %s", len(live), err)
@@ -179,25 +202,28 @@ def _wrapped(err: Exception) -> Exception:
     return err
 
 
-def _rollback(conn: Conn) -> None:
+def _rollback(conn: Conn, ids: IdBlocks) -> None:
+    ids.forget()
     try:
         conn.rollback()
     except duckdb.Error:  # a failed statement or commit may already have ended the transaction
         LOGGER.debug("rollback after a failed group found no transaction", exc_info=True)
 
 
-def insert_pending(conn: Conn, data: list[pa.Table], events: list[pa.Table]) -> None:
+def insert_pending(ctx: WriteContext) -> None:
     """Insert prepared tables with one statement per table, assigning ids from the counters."""
-    _insert(conn, DATA_TABLE, DATA_COLUMNS, data)
-    _insert(conn, EVENTS_TABLE, EVENT_COLUMNS, events)
+    _insert(ctx, DATA_TABLE, DATA_COLUMNS, ctx.data)
+    _insert(ctx, EVENTS_TABLE, EVENT_COLUMNS, ctx.events)
+    ctx.ledger.flush(ctx.conn, ctx.ids)
 
 
-def _insert(conn: Conn, table: str, columns: tuple[Column, ...], chunks: list[pa.Table]) -> None:
+def _insert(ctx: WriteContext, table: str, columns: tuple[Column, ...], chunks: list[pa.Table]) -> None:
+    conn = ctx.conn
     chunks = sorted((chunk for chunk in chunks if chunk.num_rows), key=_stream_of)
     if not chunks:
         return
     merged = pa.concat_tables(chunks)
-    first = _take_ids(conn, table, int(merged.num_rows))
+    first = ctx.ids.take(conn, table, int(merged.num_rows))
     for offset in range(0, merged.num_rows, INSERT_ROWS):
         # One contiguous chunk per statement: DuckDB scans a table of many small chunks as many
         # small batches, each its own partial row group (measured ~60% slower, ~15% larger).
@@ -220,9 +246,3 @@ def _stream_of(chunk: pa.Table) -> tuple[int, int, int]:
     rows together across the uploads of one group, without re-sorting every row."""
     first = chunk.slice(0, 1).to_pylist()[0]
     return (first["project"], first["device"], first["variable"])
-
-
-def _take_ids(conn: Conn, table: str, count: int) -> int:
-    sql = f"UPDATE {COUNTERS_TABLE} SET value = value + ? WHERE name = ? RETURNING value"  # noqa: S608
-    rows = conn.execute(sql, [count, table]).fetchall()
-    return int(rows[0][0]) - count

@@ -1,0 +1,138 @@
+"""GUI timings: time to first window, and time to plot 1,000,000 points of one stream.
+
+Run: .venv/bin/python bench/gui.py [--points 1000000] [--repeat 5]
+Offscreen unless a display is set. "First window" is QApplication + theme, the main window shown
+and painted, and the embedded appliance started (HTTP on 127.0.0.1, fresh data directory), then the
+first-run routing (the wizard on screen). The plot figures compare our StreamPlot (peak downsampling,
+clip to view, date axis, cursor read-out) with bare pyqtgraph plotting the same numpy arrays in the
+same run: plain ``PlotWidget.plot`` (every point drawn), and the same options set by hand (our
+overhead). Each plot is timed from setData to a finished synchronous paint (``grab``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+_t_import = time.perf_counter()
+from gui.app import GuiController, create_application  # noqa: E402
+from gui.plotting import pg  # noqa: E402
+from gui.qt import QApplication, QWidget, QWizard  # noqa: E402
+from gui.widgets.stream_plot import StreamPlot  # noqa: E402
+
+IMPORT_SECONDS = time.perf_counter() - _t_import
+OVERRIDES = {"server.host": "127.0.0.1", "server.port": 0, "secrets.backend": "file"}
+SIZE = (1200, 600)
+
+
+def pump_until(app: QApplication, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not done():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the GUI did not get there in time")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def wizard_shown() -> bool:
+    return any(isinstance(w, QWizard) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def first_window(data_dir: Path) -> dict[str, float]:
+    started = time.perf_counter()
+    app = create_application()
+    controller = GuiController(data_dir, overrides=OVERRIDES, console_logging=False)
+    controller.start()
+    controller.window.grab()  # the first paint, synchronously
+    painted = time.perf_counter() - started
+    pump_until(app, lambda: controller.core.running)
+    core_ready = time.perf_counter() - started
+    pump_until(app, wizard_shown)
+    routed = time.perf_counter() - started
+    finished: list[int] = []
+    controller.gui_did_finish.connect(finished.append)
+    controller.request_quit()
+    pump_until(app, lambda: bool(finished))
+    controller.core.join(30)
+    controller.window.deleteLater()
+    return {"window painted": painted, "core started": core_ready, "first-run wizard shown": routed}
+
+
+def stream(points: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    t = 1_700_000_000.0 + np.arange(points, dtype=np.float64) * 10.0  # one reading every 10 s
+    y = np.cumsum(rng.normal(0.0, 1.0, points))
+    return t, y
+
+
+def time_plot(make: Callable[[], QWidget], plot: Callable[[QWidget], None], app: QApplication) -> float:
+    widget = make()
+    widget.resize(*SIZE)
+    widget.show()
+    app.processEvents()
+    started = time.perf_counter()
+    plot(widget)
+    widget.grab()
+    elapsed = time.perf_counter() - started
+    widget.close()
+    widget.deleteLater()
+    app.processEvents()
+    return elapsed
+
+
+def bare_tuned() -> Any:
+    widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    widget.getPlotItem().setDownsampling(auto=True, mode="peak")
+    widget.getPlotItem().setClipToView(True)
+    return widget
+
+
+def plots(points: int, repeat: int) -> dict[str, float]:
+    app = create_application()
+    t, y = stream(points)
+    cases: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
+        "StreamPlot (ours)": (StreamPlot, lambda w: w.set_stream("s", t, y, name="value")),
+        "pyqtgraph, plain plot()": (pg.PlotWidget, lambda w: w.plot(t, y)),
+        "pyqtgraph, same options": (bare_tuned, lambda w: w.plot(t, y)),
+    }
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, (make, draw) in cases.items():  # interleaved: drift hits every case alike
+            results[name].append(time_plot(make, draw, app))
+    return {name: statistics.median(times) for name, times in results.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"import gui.app and pyqtgraph: {IMPORT_SECONDS * 1000:8.1f} ms")  # noqa: T201
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, seconds in first_window(Path(tmp) / "data").items():
+            print(f"time to {name:28s} {seconds * 1000:8.1f} ms")  # noqa: T201
+    timings = plots(args.points, args.repeat)
+    raw = timings["pyqtgraph, plain plot()"]
+    tuned = timings["pyqtgraph, same options"]
+    print(f"plot {args.points:,} points, median of {args.repeat}, {SIZE[0]}x{SIZE[1]} px:")  # noqa: T201
+    for name, seconds in timings.items():
+        print(f"  {name:26s} {seconds * 1000:8.1f} ms   "  # noqa: T201
+              f"x{seconds / raw:5.2f} of plain pyqtgraph   x{seconds / tuned:5.2f} of same options")
+
+
+if __name__ == "__main__":
+    main()
