@@ -32,7 +32,7 @@ from appliance.ingest.assemble import Assembled, Version, assemble
 from appliance.ingest.context import DeviceContextCache, UploadTarget
 from appliance.ingest.decoded import DecodedEvent, DecodedReport, ReportError
 from appliance.ingest.flexible import decode_flexible
-from appliance.ingest.follower import LedgerFollower
+from appliance.ingest.follower import LedgerFollower, as_record
 from appliance.ingest.ledger_io import LedgerIO
 from appliance.ingest.signed_list import decode_signed_list
 from appliance.services import db
@@ -160,8 +160,8 @@ class Ingest:
         creator = principal.account.id if principal.account else None
         entry = self.ledger.entry(report, assembled, received, report_uuid, key, creator)
         await self.ledger.commit(entry, assembled, last_id=last_id)
-        if last_id == 0:  # a streamer's first report: its Streamer row must exist before the answer
-            await self.follower.catch_up()
+        if last_id == 0:  # a streamer's first report: acknowledgements need its Streamer row now
+            await db.write(self._metadata, lambda s: repo.ensure_streamers(s, [as_record(entry)]))
         if assembled.versions:
             await db.write(self._metadata, lambda s: _record_versions(s, report.device_id, assembled.versions))
         return UploadResult(report.count, assembled.stored_readings + assembled.stored_events, report_uuid,

@@ -9,7 +9,7 @@ are idempotent (keyed by the report uuid) because start-up reconciliation may re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -133,6 +133,11 @@ def _report_row(record: ReportRecord, streamer: StreamerRow) -> dict[str, object
             "device_sent_timestamp": record.device_sent_timestamp, "incremental_id": record.incremental_id,
             "num_entries": record.num_entries, "blob_key": record.blob_key, "created_on": record.received,
             "created_by_id": record.created_by_id}
+
+
+def ensure_streamers(session: Session, records: list[ReportRecord]) -> None:
+    """The Streamer rows of these reports, created if missing (their last_id is set by the copy)."""
+    _streamers(session, [replace(r, actual_last_id=0, last_reboot_ts=None) for r in records])
 
 
 def _streamers(session: Session, records: list[ReportRecord]) -> dict[tuple[int, int], StreamerRow]:
