@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.app import OWNER_EMAIL, Appliance
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, NotFound
 from appliance.jobs import cli as jobs_cli
 from appliance.services import passwords
 from appliance.version import __version__
@@ -46,9 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--staff", action="store_true", help="staff accounts have every permission")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.add_argument("--data-dir", type=Path, dest="sub_data_dir", help=argparse.SUPPRESS)
+    _add_user_commands(user_sub)
     sub.add_parser("version", help="print the version")
     jobs_cli.add_parser(sub)
     return parser
+
+
+def _add_user_commands(user_sub: Any) -> None:
+    """Account upkeep without the HTTP API: for the operator who lost the only staff password."""
+    listing = user_sub.add_parser("list", help="list accounts")
+    listing.add_argument("--data-dir", type=Path, dest="sub_data_dir", help=argparse.SUPPRESS)
+    passwd = user_sub.add_parser("passwd", help="set an account's password (revokes its Token keys)")
+    passwd.add_argument("--email", required=True)
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd.add_argument("--data-dir", type=Path, dest="sub_data_dir", help=argparse.SUPPRESS)
+    for name, text in (("deactivate", "stop an account from signing in"), ("activate", "undo deactivate")):
+        command = user_sub.add_parser(name, help=text)
+        command.add_argument("--email", required=True)
+        command.add_argument("--data-dir", type=Path, dest="sub_data_dir", help=argparse.SUPPRESS)
 
 
 def _data_dir(args: argparse.Namespace) -> Path | None:
@@ -121,6 +136,30 @@ async def _user_create(args: argparse.Namespace) -> None:
         _out(f"Password: {password}")
 
 
+async def _user_other(args: argparse.Namespace) -> None:
+    password, generated = _read_password(args) if args.user_command == "passwd" else ("", False)
+    appliance = Appliance(_data_dir(args), serve_http=False, run_jobs=False)
+    await appliance.start()
+    try:
+        if args.user_command == "list":
+            for row in (await appliance.accounts.page(limit=100_000))[1]:
+                flags = ("staff " if row.is_staff else "") + ("" if row.is_active else "inactive")
+                _out(f"{row.email}\t{row.username}\t{row.slug}\t{flags.strip()}")
+            return
+        account = await appliance.accounts.find_by_email(args.email)
+        if account is None:
+            raise NotFound(f"no account with e-mail {args.email}")
+        if args.user_command == "passwd":
+            await appliance.accounts.set_password(account.id, password, revoke_tokens=True)
+        else:
+            await appliance.accounts.set_active(account.id, args.user_command == "activate")
+    finally:
+        await appliance.stop()
+    _out(f"{args.user_command}: done for {account.email}")
+    if generated:
+        _out(f"Password: {password}")
+
+
 def _has_display() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True
@@ -149,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "init":
             asyncio.run(_init(args))
         elif args.command == "user":
-            asyncio.run(_user_create(args))
+            asyncio.run(_user_create(args) if args.user_command == "create" else _user_other(args))
         elif args.command == "jobs":
             asyncio.run(jobs_cli.run(args, _data_dir(args), _out))
     except ApplianceError as err:

@@ -6,6 +6,7 @@ These endpoints act for a person or for a device acting as its claimer (``a-jwt`
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -46,6 +47,10 @@ async def list_scope(request: web.Request, access: Access) -> frozenset[int] | N
     return await request.app[APPLIANCE].orgs.member_org_ids(access.account_id)
 
 
+# A device list is mostly the same timestamps written again and again (two per device per page).
+_iso = lru_cache(maxsize=1 << 16)(format_datetime)
+
+
 def decimal6(value: float | None) -> str | None:
     """DRF writes the server's DecimalField(max_digits=9, decimal_places=6) as a string."""
     return None if value is None else f"{value:.6f}"
@@ -69,9 +74,9 @@ def device_json(device: DeviceRecord) -> dict[str, Any]:
         "lon": decimal6(device.lon),
         "state": device.state,
         "busy": device.busy,
-        "created_on": format_datetime(device.created_on),
+        "created_on": _iso(device.created_on),
         "claimed_by": device.claimed_by,
-        "claimed_on": format_datetime(device.claimed_on) if device.claimed_on else None,
+        "claimed_on": _iso(device.claimed_on) if device.claimed_on else None,
     }
 
 

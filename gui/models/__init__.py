@@ -1,0 +1,1 @@
+"""QAbstractTableModel subclasses that page from the appliance's services."""

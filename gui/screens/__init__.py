@@ -1,0 +1,1 @@
+"""One module per main screen; the main window stacks them (STYLE B.7)."""

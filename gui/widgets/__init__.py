@@ -1,0 +1,1 @@
+"""Reusable widgets: the status bar, the stream plot, the table progress bar."""

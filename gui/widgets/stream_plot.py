@@ -1,0 +1,120 @@
+"""StreamPlot: one or several streams against time, fast at millions of points.
+
+pyqtgraph draws what is visible (clip to view) at about one point per pixel (automatic peak
+downsampling keeps spikes visible), so plotting a million readings costs about as much as plotting
+a screenful. The bottom axis shows dates and times; a vertical cursor line follows the mouse and the
+read-out below the plot gives the time and the nearest reading of every stream at that time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gui.plotting import pg
+from gui.qt import QLabel, QPointF, QVBoxLayout, QWidget
+
+LOGGER = logging.getLogger(__name__)
+COLOURS = ("#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#0e7490", "#a16207")
+READOUT_RATE = 30  # mouse read-outs per second at most
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class Curve:
+    name: str
+    units: str
+    t: FloatArray
+    y: FloatArray
+    item: Any  # pg.PlotDataItem (pyqtgraph ships no type information)
+
+
+def nearest(t: FloatArray, x: float) -> int | None:
+    """Index of the sample closest in time to x; t is sorted ascending."""
+    if t.size == 0:
+        return None
+    i = int(np.searchsorted(t, x))
+    if i <= 0:
+        return 0
+    if i >= t.size:
+        return int(t.size - 1)
+    return i if t[i] - x < x - t[i - 1] else i - 1
+
+
+def format_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+class StreamPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot.setObjectName("streamPlot")
+        item = self.plot.getPlotItem()
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.addLegend(offset=(10, 10))
+        self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#6b7580", width=1))
+        self.crosshair.setVisible(False)
+        item.addItem(self.crosshair, ignoreBounds=True)
+        self.readout = QLabel("Move the mouse over the plot to read values.")
+        self.readout.setObjectName("plotReadout")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.readout)
+        self.curves: dict[str, Curve] = {}
+        self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=READOUT_RATE,
+                                     slot=self._mouse_moved)
+
+    def set_stream(self, key: str, t: FloatArray, y: FloatArray, *, name: str = "", units: str = "") -> None:
+        """Replace (or add) one stream. ``t`` is seconds since the epoch (UTC), sorted ascending."""
+        t = np.ascontiguousarray(t, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if t.shape != y.shape:
+            raise ValueError(f"times and values differ in length: {t.shape} vs {y.shape}")
+        old = self.curves.get(key)
+        colour = COLOURS[(list(self.curves).index(key) if old else len(self.curves)) % len(COLOURS)]
+        if old is not None:
+            old.item.setData(t, y)
+            self.curves[key] = Curve(name or old.name, units or old.units, t, y, old.item)
+            return
+        item = self.plot.plot(t, y, pen=pg.mkPen(colour, width=1), name=name or key)
+        self.curves[key] = Curve(name or key, units, t, y, item)
+
+    def remove_stream(self, key: str) -> None:
+        curve = self.curves.pop(key, None)
+        if curve is not None:
+            self.plot.getPlotItem().removeItem(curve.item)
+
+    def clear(self) -> None:
+        for key in list(self.curves):
+            self.remove_stream(key)
+
+    def show_all(self) -> None:
+        self.plot.getPlotItem().enableAutoRange()
+
+    def read_at(self, x: float) -> str:
+        """The read-out text for time x: the time, then each stream's nearest reading."""
+        parts = [format_time(x)]
+        for curve in self.curves.values():
+            i = nearest(curve.t, x)
+            if i is not None:
+                parts.append(f"{curve.name}: {curve.y[i]:.6g}{(' ' + curve.units) if curve.units else ''}")
+        return "    ".join(parts)
+
+    def _mouse_moved(self, event: tuple[QPointF]) -> None:
+        position = event[0]
+        item = self.plot.getPlotItem()
+        if not item.sceneBoundingRect().contains(position) or not self.curves:
+            return
+        x = float(item.vb.mapSceneToView(position).x())
+        self.crosshair.setPos(x)
+        self.crosshair.setVisible(True)
+        self.readout.setText(self.read_at(x))
