@@ -21,6 +21,7 @@ from appliance.datadir import DataDir, DataDirLock, default_data_dir
 from appliance.errors import ApplianceError, StartupError
 from appliance.events import EventBus
 from appliance.ingest.pipeline import Ingest, user_key_secret
+from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
 from appliance.jobs.periodic import PeriodicScheduler
 from appliance.jobs.queue import JobQueue
@@ -69,7 +70,7 @@ class Appliance:
         self.rawlog = RawLog(self.data_dir.blobs / "raw")
         self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.rawlog, self.events, self._user_key)
         self.streamers.bind_ledger(self.ingest.ledger)
-        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS):
+        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, REPROCESS_STREAMER):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http

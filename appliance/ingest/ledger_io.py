@@ -19,6 +19,7 @@ from storage.streams import ledger as store_ledger
 from storage.streams.ledger import ReportEntry
 
 Key = tuple[int, int]
+SYSTEM_SELECTOR = 0x5FFF
 
 
 def _naive(moment: datetime) -> datetime:
@@ -66,6 +67,15 @@ class LedgerIO:
             actual_first_id=assembled.actual_first_id, actual_last_id=assembled.actual_last_id,
             stored_readings=assembled.stored_readings, stored_events=assembled.stored_events,
             chopped=report.chopped, blob_key=blob_key)
+
+    def erase_streamer(self, device: int, streamer: int) -> list[ReportEntry]:
+        """Blocking: remove what a streamer's reports stored and its log; returns those entries."""
+        entries = self._streams.read(lambda cur: store_ledger.streamer_entries(cur, device, streamer))
+        system = bool(entries) and entries[-1].selector == SYSTEM_SELECTOR
+        self._streams.write(lambda ctx: store_ledger.erase_streamer(ctx.conn, device, streamer,
+                                                                    system=system)).result()
+        self._last_ids.pop((device, streamer), None)
+        return entries
 
     def cached_last_id(self, device: int, streamer: int) -> int | None:
         return self._last_ids.get((device, streamer))

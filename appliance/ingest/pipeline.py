@@ -44,6 +44,7 @@ from storage.metadata import MetadataStore
 from storage.metadata.repos import ingest as repo
 from storage.rawlog import RawLog
 from storage.streams import StreamStore
+from storage.streams.ledger import ReportEntry
 
 _RANDOM = random.Random()
 P = ParamSpec("P")
@@ -114,7 +115,7 @@ class Ingest:
         target = await self._target(report, principal, access)
         lock = self._locks.setdefault((report.device_id, report.streamer_index), asyncio.Lock())
         async with lock:
-            result = await self._store(report, target, received, key, principal)
+            result = await self._store(report, target, received, key, principal.account.id if principal.account else None)
         self.follower.poke()
         self._announce(target, result, received)
         return result
@@ -152,12 +153,11 @@ class Ingest:
         return allowed
 
     async def _store(self, report: DecodedReport, target: UploadTarget, received: datetime, key: str,
-                     principal: Principal) -> UploadResult:
+                     creator: int | None) -> UploadResult:
         report_uuid = _new_uuid()
         last_id = await self.ledger.last_id(report.device_id, report.streamer_index)
         assembled = await _cpu(report.length, self._assemble, report, target, last_id, received, report_uuid)
         await self._save_payloads(assembled)
-        creator = principal.account.id if principal.account else None
         entry = self.ledger.entry(report, assembled, received, report_uuid, key, creator)
         await self.ledger.commit(entry, assembled, last_id=last_id)
         if last_id == 0:  # a streamer's first report: acknowledgements need its Streamer row now
@@ -167,6 +167,35 @@ class Ingest:
         return UploadResult(report.count, assembled.stored_readings + assembled.stored_events, report_uuid,
                             report.device_id, report.streamer_index, assembled.actual_first_id,
                             assembled.actual_last_id)
+
+    async def reprocess(self, device: int, streamer: int, progress: Callable[[float, str], None]) -> dict[str, int]:
+        """Process a streamer's reports again from their raw bytes, in their original order: what
+        they stored is removed first, then each report goes through today's pipeline (after a
+        fix, or after the device's streams or units were corrected)."""
+        target = await self._targets.get(device)
+        if target is None or target.device.project_gid is None:
+            raise ValidationError(f"device {device:#x} is not claimed", key="device_not_claimed")
+        lock = self._locks.setdefault((device, streamer), asyncio.Lock())
+        async with lock:
+            entries = await _off_loop(self.ledger.erase_streamer, device, streamer)
+            await db.write(self._metadata, lambda s: repo.reset_streamer(s, device, streamer))
+            stored = 0
+            for done, entry in enumerate(entries):
+                progress(100 * done / len(entries), f"report {done + 1} of {len(entries)}")
+                stored += await self._replay(entry, target)
+        await self.follower.catch_up()
+        self._events.publish(Changes(readings=True, initiator="reprocess", detail={"device": device}))
+        return {"reports": len(entries), "stored": stored}
+
+    async def _replay(self, entry: ReportEntry, target: UploadTarget) -> int:
+        if not entry.blob_key:
+            return 0
+        data = await _off_loop(self._rawlog.read, entry.blob_key)
+        kind = "bin" if data[:1] == b"\x01" else "json" if data.lstrip()[:1] == b"{" else "msgpack"
+        received = entry.received.replace(tzinfo=timezone.utc)
+        report = await self._decode(data, kind, received)
+        result = await self._store(report, target, received, entry.blob_key, entry.created_by)
+        return result.stored
 
     def _assemble(self, report: DecodedReport, target: UploadTarget, last_id: int, received: datetime,
                   report_uuid: str) -> Assembled:

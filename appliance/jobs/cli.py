@@ -17,6 +17,7 @@ from appliance.api.jsonenc import dumps
 from appliance.datadir import DataDir, default_data_dir
 from appliance.errors import ValidationError
 from appliance.events import EventBus
+from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
 from appliance.jobs.queue import JobQueue
 from appliance.jobs.records import JobRecord, job_json
@@ -48,7 +49,7 @@ async def _queue(data_dir: Path | None) -> AsyncIterator[JobQueue]:
     store.open()
     try:
         queue = JobQueue(store, EventBus())
-        for kind in BUILTIN_KINDS:
+        for kind in (*BUILTIN_KINDS, REPROCESS_STREAMER):
             queue.register(kind)
         yield queue
     finally:

@@ -104,6 +104,9 @@ class Streamers:
         row = await db.read(self._store, lambda s: repo.streamer(s, access.org_ids, slug.device, slug.index))
         return self._fresh(StreamerRecord.of(row)) if row is not None else None
 
+    async def org_of(self, device_id: int) -> int | None:
+        return await db.read(self._store, lambda s: repo.device_org(s, device_id))
+
     async def reports(self, access: Access, where: ReportFilter, offset: int,
                       limit: int) -> tuple[int, list[ReportRecord]]:
         count, rows = await db.read(self._store, lambda s: repo.reports(

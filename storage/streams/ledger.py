@@ -175,3 +175,30 @@ def all_states(conn: Conn) -> list[StreamerState]:
         f"SELECT device, streamer, arg_max(last_id, seq), arg_max(last_reboot_ts, seq) FROM {LOG_TABLE} "  # noqa: S608
         "GROUP BY device, streamer").fetchall()
     return [StreamerState(int(d), int(s), int(last), ts) for d, s, last, ts in rows]
+
+
+def streamer_entries(conn: Conn, device: int, streamer: int) -> list[ReportEntry]:
+    """Every report of one streamer, oldest first (re-processing replays them in this order)."""
+    rows = conn.execute(f"SELECT {_LOG_COLUMNS} FROM {LOG_TABLE} WHERE device = ? AND streamer = ? "  # noqa: S608
+                        "ORDER BY seq", [device, streamer]).fetchall()
+    return [_entry(row) for row in rows]
+
+
+_STORED_BY = """(EXISTS (SELECT 1 FROM report_log r WHERE r.device = $device AND r.streamer = $streamer
+        AND r.actual_last_id > 0 AND t.streamer_local_id BETWEEN r.actual_first_id AND r.actual_last_id))"""
+
+
+def erase_streamer(conn: Conn, device: int, streamer: int, *, system: bool) -> int:
+    """Delete what one streamer's reports stored, and its log: readings and events whose sequence id
+    lies in a range the streamer's reports stored (0x5C00 only for the system streamer, whose reboots
+    are not duplicated elsewhere), and the streamer's 5A05/5A06 markers. Returns rows deleted."""
+    params = {"device": device, "streamer": streamer, "system": system}
+    data = conn.execute(
+        f"DELETE FROM stream_data t WHERE t.device = $device AND (({_STORED_BY} "  # noqa: S608
+        "AND (t.variable <> 23552 OR $system)) OR (t.variable IN (23045, 23046) AND t.int_value = $streamer "
+        "AND t.streamer_local_id IN (SELECT incremental_id FROM report_log r WHERE r.device = $device "
+        "AND r.streamer = $streamer)))", params).fetchall()
+    events = conn.execute(f"DELETE FROM stream_events t WHERE t.device = $device AND {_STORED_BY}",  # noqa: S608
+                          {"device": device, "streamer": streamer}).fetchall()
+    conn.execute(f"DELETE FROM {LOG_TABLE} WHERE device = ? AND streamer = ?", [device, streamer]).fetchall()  # noqa: S608
+    return int(data[0][0]) + int(events[0][0])

@@ -18,6 +18,7 @@ from appliance.api.pagination import page_of, paginated
 from appliance.api.params import parse_datetime, query_datetime
 from appliance.api.urls import API
 from appliance.errors import NotFound, PayloadTooLarge, ValidationError
+from appliance.services.permissions import Perm
 from appliance.services.streamers import ReportFilter
 from appliance.slugs import DeviceSlug, StreamerSlug
 
@@ -28,6 +29,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(f"{API}/streamer/", streamer_list)
     app.router.add_get(f"{API}/streamer/{{slug}}/", streamer_detail)
     app.router.add_get(f"{API}/streamer/{{slug}}/report/", streamer_reports)
+    app.router.add_post(f"{API}/streamer/{{slug}}/reprocess/", streamer_reprocess)
 
 
 async def _file_part(request: web.Request, limit: int) -> tuple[str, bytes]:
@@ -93,3 +95,18 @@ async def report_list(request: web.Request) -> web.Response:
 async def streamer_reports(request: web.Request) -> web.Response:
     slug = StreamerSlug.parse(request.match_info["slug"])
     return await _reports(request, ReportFilter(device_id=slug.device, index=slug.index))
+
+
+async def streamer_reprocess(request: web.Request) -> web.Response:
+    """Our addition: re-run a streamer's reports from their raw bytes, as a job (202 + pid)."""
+    appliance, access = request.app[APPLIANCE], await access_of(request)
+    slug = StreamerSlug.parse(request.match_info["slug"])
+    record = await appliance.streamers.get(access, slug)
+    if record is None:
+        raise NotFound("streamer not found")
+    org_id = await appliance.streamers.org_of(slug.device)
+    access.require(org_id, Perm.RESET_DEVICE, "streamer")
+    who = principal(request)
+    job = await appliance.jobs.schedule("reprocess_streamer", {"streamer": slug.slug},
+                                        created_by_id=who.account.id if who.account else None)
+    return respond({"pid": job.pid}, status=202)

@@ -213,3 +213,12 @@ def sync_last_ids(session: Session, states: Iterable[tuple[int, int, int]]) -> i
             row.last_id = last_id
             changed += 1
     return changed
+
+
+def reset_streamer(session: Session, device_id: int, index: int) -> None:
+    """Forget a streamer's reports before they are processed again from their raw bytes."""
+    row = session.scalar(select(StreamerRow).where(StreamerRow.device_id == device_id, StreamerRow.index == index))
+    if row is None:
+        return
+    session.query(StreamerReport).filter(StreamerReport.streamer_id == row.id).delete(synchronize_session=False)
+    row.last_id = 0

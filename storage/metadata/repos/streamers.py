@@ -53,3 +53,7 @@ def reports(session: Session, org_ids: frozenset[int] | None, *, device_id: int 
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.execute(stmt.order_by(StreamerReport.id.desc()).offset(offset).limit(limit)).tuples().all()
     return int(count), rows
+
+
+def device_org(session: Session, device_id: int) -> int | None:
+    return session.scalar(select(Device.org_id).where(Device.id == device_id))
