@@ -70,6 +70,7 @@ QProgressBar {{ min-height: 26px; border: 1px solid #8a96a3; border-radius: 4px;
                 background: white; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
 QListWidget {{ background: white; border: 1px solid #d0d7de; }}
+QListWidget#liveFeed::item {{ padding: 5px 8px; border-bottom: 1px solid #eef1f4; }}
 QCheckBox {{ spacing: 10px; }}
 QCheckBox::indicator {{ width: 22px; height: 22px; }}
 """

@@ -114,8 +114,9 @@ class Ingest:
         report = await self._decode(data, kind, received)
         target = await self._target(report, principal, access)
         lock = self._locks.setdefault((report.device_id, report.streamer_index), asyncio.Lock())
+        creator = principal.account.id if principal.account else None
         async with lock:
-            result = await self._store(report, target, received, key, principal.account.id if principal.account else None)
+            result = await self._store(report, target, received, key, creator)
         self.follower.poke()
         self._announce(target, result, received)
         return result
