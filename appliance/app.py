@@ -31,6 +31,7 @@ from appliance.services.accounts import Accounts
 from appliance.services.apikeys import ApiKeys
 from appliance.services.auth import Authenticator
 from appliance.services.catalogue import Catalogue
+from appliance.services.data import Readings
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.invitations import Invitations
 from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
@@ -87,6 +88,7 @@ class Appliance:
     # -- set by start(): they need the signing key from secrets ---------------------------------
     jwt: JwtCodec
     authenticator: Authenticator
+    readings: Readings
 
     @property
     def started(self) -> bool:
@@ -158,11 +160,15 @@ class Appliance:
             await asyncio.to_thread(self.secrets.set, SIGNING_KEY_SECRET, key)
         self.jwt = JwtCodec(key, timedelta(seconds=self.settings["auth.jwt_expiry_seconds"]),
                             timedelta(seconds=self.settings["auth.jwt_refresh_seconds"]))
+        self.readings = Readings(self.metadata, self.streams, self.blobs, self.events,
+                                 payload_limit=int(self.settings["server.max_upload_bytes"]))
         self.authenticator = Authenticator(self.accounts, self.jwt)
         self.authenticator.register("api-key", self.apikeys.authenticate)
         self.authenticator.register("a-jwt", self.devices.authenticate_device_token)
         self.devices.bind_secrets(self.secrets)
         await self._ensure_owner()
+        if self.settings["catalogue.seed_defaults"]:
+            await self.catalogue.ensure_defaults()
         await self.ingest.follower.start()
 
     def _user_key(self, device_id: int) -> bytes | None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from appliance import catalogue_cli
 from appliance.app import OWNER_EMAIL, Appliance
 from appliance.errors import ApplianceError, NotFound
 from appliance.jobs import cli as jobs_cli
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_commands(user_sub)
     sub.add_parser("version", help="print the version")
     jobs_cli.add_parser(sub)
+    catalogue_cli.add_parser(sub)
     return parser
 
 
@@ -189,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_init(args))
         elif args.command == "user":
             asyncio.run(_user_create(args) if args.user_command == "create" else _user_other(args))
+        elif args.command == "catalogue":
+            asyncio.run(catalogue_cli.run(args, _data_dir(args), _out))
         elif args.command == "jobs":
             asyncio.run(jobs_cli.run(args, _data_dir(args), _out))
     except ApplianceError as err:

@@ -78,6 +78,9 @@ SETTINGS: tuple[Setting, ...] = (
             help="Finished jobs and rotated log files older than this are removed by housekeeping."),
     Setting(section="periodic", name="housekeeping_seconds", default=3600, kind=int, minimum=1,
             maximum=7 * 24 * 3600, help="Interval of the housekeeping task."),
+    Setting(section="catalogue", name="seed_defaults", default=True, kind=bool,
+            help="Load the shipped catalogue (var types, device templates, sensor graphs) into an empty "
+                 "database at start-up."),
     Setting(section="logging", name="level", default="INFO", check=_level,
             help="Log level of logs/appliance.log and the console."),
 )
@@ -126,6 +129,8 @@ def validate(key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise ValidationError(f"{key} must be a number, not {value!r}", key="invalid_setting")
         value = float(value)
+    if setting.kind is bool and not isinstance(value, bool):
+        raise ValidationError(f"{key} must be true or false, not {value!r}", key="invalid_setting")
     if setting.kind is str and not isinstance(value, str):
         raise ValidationError(f"{key} must be text, not {value!r}", key="invalid_setting")
     if setting.minimum is not None and value < setting.minimum:

@@ -55,6 +55,18 @@ BY_KEY: dict[str, Advice] = {
     "weak_password": Advice("Choose a longer password", "Use at least 8 characters."),
     "duplicate_email": Advice("That e-mail address is taken",
                               "Sign in with that account instead, or use another e-mail address."),
+    "duplicate_project": Advice("That project name is taken",
+                                "Choose another name, or use the project that already has it."),
+    "no_project_orgs": Advice("You may not create projects",
+                              "Ask an owner or administrator of your organization to create the project, "
+                              "or to give you the Admin role."),
+    "not_claimable": Advice("This device cannot be claimed",
+                            "It is already in a project. Unclaim it there first, or check the serial number."),
+    "device_busy": Advice("The device is busy", "Wait for its running job to finish (see Jobs), then try again."),
+    "unclaim_pending": Advice("An unclaim is already running", "Wait for it to finish on the Jobs screen."),
+    "can_claim_devices": Advice("You may not claim devices",
+                                "Ask an owner or administrator of the organization to claim it, or to change "
+                                "your role."),
 }
 
 BY_CLASS: tuple[tuple[type[ApplianceError], Advice], ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gui.qt import (
+    QAbstractItemView,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -11,6 +12,7 @@ from gui.qt import (
     QSize,
     QSizePolicy,
     Qt,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -90,3 +92,21 @@ def form_layout() -> QFormLayout:
     form.setVerticalSpacing(12)
     form.setHorizontalSpacing(16)
     return form
+
+
+ROW_HEIGHT = 40
+
+
+def table_view(name: str) -> QTableView:
+    """The list look every screen shares: whole rows, large rows, no row numbers."""
+    table = QTableView()
+    table.setObjectName(name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setTabKeyNavigation(False)  # Tab leaves the table: keyboard users reach the buttons
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    table.horizontalHeader().setHighlightSections(False)
+    return table

@@ -24,6 +24,7 @@ from gui.qt import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSettings,
     QShortcut,
     QStackedWidget,
@@ -34,8 +35,11 @@ from gui.qt import (
 )
 from gui.screens.base import Screen, ScreenContext
 from gui.screens.dashboard import DashboardScreen
+from gui.screens.devices import DevicesScreen
+from gui.screens.explorer import ExplorerScreen
 from gui.screens.jobs import JobsScreen
 from gui.screens.members import MembersScreen
+from gui.screens.projects import ProjectsScreen
 from gui.screens.settings import SettingsScreen
 from gui.status import StatusPoller
 from gui.theme import set_role
@@ -55,6 +59,9 @@ class ScreenEntry:
 
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry(key="dashboard", label="Dashboard", factory=DashboardScreen),
+    ScreenEntry(key="projects", label="Projects", factory=ProjectsScreen),
+    ScreenEntry(key="devices", label="Devices", factory=DevicesScreen),
+    ScreenEntry(key="explorer", label="Data explorer", factory=ExplorerScreen),
     ScreenEntry(key="jobs", label="Jobs", factory=JobsScreen),
     ScreenEntry(key="members", label="Members", factory=MembersScreen),
     ScreenEntry(key="settings", label="Settings", factory=SettingsScreen),
@@ -106,11 +113,7 @@ class MainWindow(QMainWindow):
         brand = QLabel("IOTile\nAppliance")
         brand.setStyleSheet("font-size: 17pt; font-weight: 700; padding: 0 20px 18px 20px;")
         box.addWidget(brand)
-        self._group = QButtonGroup(self)
-        self._group.setExclusive(True)
-        for number, entry in enumerate(SCREENS, start=1):
-            box.addWidget(self._nav_button(entry, number))
-        box.addStretch(1)
+        box.addWidget(self._nav_buttons(), 1)
         self.user_label = QLabel("")
         self.user_label.setStyleSheet("padding: 0 20px; font-size: 11pt;")
         self.sign_out_button = QPushButton("Sign out")
@@ -119,6 +122,26 @@ class MainWindow(QMainWindow):
         box.addWidget(self.user_label)
         box.addWidget(self.sign_out_button)
         return nav
+
+    def _nav_buttons(self) -> QScrollArea:
+        """The screen buttons scroll when the window is shorter than they are (a small panel PC)."""
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        holder = QWidget()
+        holder.setObjectName("navButtons")
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        for number, entry in enumerate(SCREENS, start=1):
+            column.addWidget(self._nav_button(entry, number))
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("navScroll")
+        scroll.setWidget(holder)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        return scroll
 
     def _nav_button(self, entry: ScreenEntry, number: int) -> QPushButton:
         button = QPushButton(entry.label)
@@ -163,9 +186,11 @@ class MainWindow(QMainWindow):
         ctx = ScreenContext(self.core, session, self.status)
         for entry in SCREENS:
             screen = entry.factory(ctx)
+            screen.navigation_requested.connect(self.open_in)
             self.screens[entry.key] = screen
             self.stack.addWidget(screen)
             self.buttons[entry.key].setEnabled(True)
+        self.status.set_account(session.account)
         account = session.account
         self.user_label.setText(f"Signed in as\n{account.name or account.email}")
         self.sign_out_button.setVisible(True)
@@ -177,6 +202,7 @@ class MainWindow(QMainWindow):
             screen.deleteLater()
             self.buttons[key].setEnabled(False)
         self.screens = {}
+        self.status.set_account(None)
         self.user_label.setText("")
         self.sign_out_button.setVisible(False)
         self.set_waiting("Please sign in.", busy=False)
@@ -188,6 +214,13 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(screen)
         self.buttons[key].setChecked(True)
         LOGGER.debug("screen %s", key)
+
+    def open_in(self, key: str, target: object) -> None:
+        """A screen asked for another one to show something (a project's devices, a device's data)."""
+        screen = self.screens.get(key)
+        if screen is not None:
+            self.show_screen(key)
+            screen.open_with(target)
 
     def current_key(self) -> str | None:
         current = self.stack.currentWidget()

@@ -7,6 +7,10 @@ dialogs every five seconds would be worse than a stale figure, which is marked a
 Uploads in the last minute come from the ingest pipeline's ReportUploaded events, counted here as
 they arrive. The count is exact: only this process can receive uploads for its data directory (the
 lock), so no upload of the last minute can predate the subscription.
+
+"Readings today" and "devices failing" are the signed-in operator's (``set_account``) and cost a
+query per project and per device, so they are counted at most every COUNT_SECONDS; the reads in
+between carry the last counts over.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from dataclasses import replace
 
 from appliance.events import Changes
 from appliance.ingest.pipeline import ReportUploaded
+from appliance.services.accounts import AccountRecord
 from gui.bridge import CoreThread
-from gui.operations.status import StatusSnapshot, read_status
+from gui.operations.status import StatusSnapshot, status_reader
 from gui.qt import QObject, QTimer, Signal
 
 LOGGER = logging.getLogger(__name__)
 INTERVAL_MS = 5000
 SOON_MS = 250
 WINDOW_SECONDS = 60.0
+COUNT_SECONDS = 5.0
 
 
 class UploadWindow:
@@ -64,6 +70,8 @@ class StatusPoller(QObject):
         self._soon.setInterval(SOON_MS)
         self._soon.timeout.connect(self.refresh)
         self.uploads = UploadWindow()
+        self._account: AccountRecord | None = None
+        self._counted_at = -COUNT_SECONDS
         core.changes_did_apply.connect(self._on_changes)
         core.uploads_did_arrive.connect(self._on_uploads)
 
@@ -80,7 +88,17 @@ class StatusPoller(QObject):
             self._again = True
             return
         self._in_flight = True
-        self._core.op(None, read_status).success(self._did_read).failure(self._did_fail).run()
+        counting = self._account is not None and time.monotonic() - self._counted_at >= COUNT_SECONDS
+        if counting:
+            self._counted_at = time.monotonic()
+        self._core.op(None, status_reader(self._account, counting)).success(
+            lambda snapshot: self._did_read(snapshot, counting)).failure(self._did_fail).run()
+
+    def set_account(self, account: AccountRecord | None) -> None:
+        """Whose counts to show; None (signed out) shows "—" for them."""
+        self._account = account
+        self._counted_at = -COUNT_SECONDS
+        self.refresh()
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.jobs or changes.settings or changes.devices or changes.readings:
@@ -95,9 +113,12 @@ class StatusPoller(QObject):
         if not self._soon.isActive():
             self._soon.start()
 
-    def _did_read(self, snapshot: StatusSnapshot) -> None:
+    def _did_read(self, snapshot: StatusSnapshot, counted: bool) -> None:
         self._settle()
         snapshot = replace(snapshot, uploads_last_minute=self.uploads.count())
+        if not counted and self._account is not None and self.latest is not None:
+            snapshot = replace(snapshot, readings_today=self.latest.readings_today,
+                               failing_devices=self.latest.failing_devices)
         self.latest = snapshot
         self.status_did_refresh.emit(snapshot)
 

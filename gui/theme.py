@@ -32,6 +32,8 @@ QLabel[role="section"] {{ font-size: 15pt; font-weight: 600; margin-top: 12px; }
 QLabel[role="help"] {{ color: {MUTED}; font-size: 11pt; }}
 QLabel[role="error"] {{ color: {ERROR}; font-weight: 600; }}
 QLabel[role="ok"] {{ color: {OK}; font-weight: 600; }}
+QLabel[role="warn"] {{ color: {WARN}; font-size: 11pt; }}
+QLabel[role="caption"] {{ color: {MUTED}; font-size: 11pt; font-weight: 600; }}
 QLabel[role="big"] {{ font-size: 16pt; font-weight: 600; }}
 QLabel[role="empty"] {{ color: {MUTED}; font-size: 13pt; padding: 24px; }}
 QPushButton {{ min-height: 40px; padding: 4px 18px; border: 1px solid #8a96a3; border-radius: 6px;
@@ -50,6 +52,7 @@ QLineEdit:focus {{ border: 2px solid {ACCENT}; }}
 QLineEdit[invalid="true"] {{ border: 2px solid {ERROR}; }}
 QFrame#nav {{ background: {NAV_BG}; }}
 QFrame#nav QLabel {{ color: #dfe7ef; }}
+QScrollArea#navScroll, QWidget#navButtons {{ background: transparent; border: none; }}
 QFrame#nav QPushButton {{ color: #eef3f8; background: transparent; border: none; border-radius: 0;
                          text-align: left; padding: 10px 20px; min-height: 52px; font-size: 14pt; }}
 QFrame#nav QPushButton:hover {{ background: #2a3a4b; }}
@@ -69,6 +72,10 @@ QHeaderView::section {{ background: #e4e9ee; padding: 6px; border: none;
 QProgressBar {{ min-height: 26px; border: 1px solid #8a96a3; border-radius: 4px; text-align: center;
                 background: white; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
+QProgressBar[level="error"]::chunk {{ background: {ERROR}; }}
+QLineEdit#claimSerial {{ font-size: 20pt; min-height: 52px; padding: 4px 12px; }}
+QTabWidget::pane {{ border: 1px solid #d0d7de; background: white; }}
+QTabBar::tab {{ min-height: 34px; padding: 4px 16px; }}
 QListWidget {{ background: white; border: 1px solid #d0d7de; }}
 QListWidget#liveFeed::item {{ padding: 5px 8px; border-bottom: 1px solid #eef1f4; }}
 QCheckBox {{ spacing: 10px; }}

@@ -44,7 +44,8 @@ def no_leaked_store_threads() -> Iterator[None]:
     assert not leaked, f"store writer threads left running: {leaked}"
 
 
-TEST_OVERRIDES = {"server.host": "127.0.0.1", "server.port": 0, "secrets.backend": "file"}
+TEST_OVERRIDES = {"server.host": "127.0.0.1", "server.port": 0, "secrets.backend": "file",
+                  "catalogue.seed_defaults": False}
 
 
 def make_appliance(data_dir: Path, *, serve_http: bool = True, **overrides: Any) -> Appliance:

@@ -174,8 +174,9 @@ def _events(events: list[DecodedEvent], target: UploadTarget, report: DecodedRep
         timestamp=np.ma.masked_array(
             np.asarray([np.datetime64(_naive(e.timestamp), "us") if e.timestamp else np.datetime64("NaT", "us")
                         for e in events]), mask=[e.timestamp is None for e in events]),
-        device_timestamp=np.asarray([e.device_timestamp if e.device_timestamp is not None else -1 for e in events],
-                                    dtype=np.int64),
+        device_timestamp=np.ma.masked_array(
+            np.asarray([e.device_timestamp or 0 for e in events], dtype=np.int64),
+            mask=[e.device_timestamp is None for e in events]),
         streamer_local_id=np.asarray([e.streamer_local_id for e in events], dtype=np.int64),
         ext=["json" if id(e) in keys else None for e in events],
         format_version=np.full(size, 2, dtype=np.int64),

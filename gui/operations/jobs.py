@@ -38,3 +38,10 @@ def checker(account_id: int | None) -> Op[JobRecord]:
         return await appliance.jobs.schedule("ping", CHECK_ARGS, created_by_id=account_id)
 
     return check
+
+
+def job_reader(pid: str) -> Op[JobRecord]:
+    async def read(appliance: Appliance) -> JobRecord:
+        return await appliance.jobs.get(pid)
+
+    return read

@@ -3,6 +3,9 @@
 Screens receive the core, the signed-in session and the status poller explicitly (no global main
 window to reach through, STYLE C.1). A screen told about a change while hidden only marks itself
 dirty and refreshes when the operator comes back to it (Anki refreshes on focus the same way).
+A screen that wants another one (a project's devices, a device's data) emits
+``navigation_requested(key, target)``; the main window shows that screen and calls its
+``open_with(target)``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import ClassVar
 from gui.bridge import CoreThread
 from gui.layout import WrapLabel
 from gui.operations.session import Session
-from gui.qt import QLabel, QShowEvent, QVBoxLayout, QWidget
+from gui.qt import QLabel, QShowEvent, QVBoxLayout, QWidget, Signal
 from gui.status import StatusPoller
 from gui.theme import set_role
 
@@ -29,6 +32,7 @@ class ScreenContext:
 
 
 class Screen(QWidget):
+    navigation_requested = Signal(str, object)  # the screen's key, what to open there
     key: ClassVar[str] = ""
     title: ClassVar[str] = ""
     subtitle: ClassVar[str] = ""
@@ -57,6 +61,9 @@ class Screen(QWidget):
 
     def refresh(self) -> None:
         """Read what the screen shows; subclasses override. Called when shown and dirty."""
+
+    def open_with(self, target: object) -> None:
+        """Show what another screen asked for (a project, a device); subclasses override."""
 
     def mark_dirty(self) -> None:
         if self.isVisible():

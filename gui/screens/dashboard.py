@@ -1,8 +1,9 @@
-"""Dashboard: where devices should upload, and a live feed of uploads as they arrive.
+"""Dashboard: where devices should upload, the devices with their health, and a live feed of uploads.
 
 The feed lists every report upload (the ingest pipeline's ``ReportUploaded``) and other new readings
 (``Changes(readings=True)`` from elsewhere, e.g. data posted through the API) with only what those
-events say; it starts empty and says so. Device health (OK, FAIL, UNK) joins this screen in part 2.
+events say; it starts empty and says so. The device list is the Devices screen's model with fewer
+columns (health OK, FAIL, UNK or Off, and the last upload), read again shortly after uploads arrive.
 """
 
 from __future__ import annotations
@@ -15,21 +16,38 @@ from typing import Any
 from appliance.events import Changes
 from appliance.ingest.pipeline import ReportUploaded
 from appliance.slugs import DeviceSlug
-from gui.layout import WrapLabel, button_row, card
+from gui.dialogs.device_detail import show_device_detail
+from gui.layout import WrapLabel, button_row, card, table_view
+from gui.models.devices import COLUMN_INDEX, COLUMNS, DevicesModel
 from gui.operations.status import StatusSnapshot
-from gui.qt import QFrame, QGuiApplication, QLabel, QListWidget, QPushButton, Qt, QWidget
+from gui.qt import (
+    QFrame,
+    QGuiApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    Qt,
+    QTimer,
+    QWidget,
+)
 from gui.screens.base import Screen, ScreenContext
 from gui.theme import set_role
 
 LOGGER = logging.getLogger(__name__)
 FEED_LIMIT = 500
 INGEST = "ingest"
+DEVICE_COLUMNS = tuple(COLUMNS[COLUMN_INDEX[key]] for key in ("label", "health", "last_upload", "project"))
+UPLOAD_RELOAD_MS = 1500
 
 
 def upload_line(event: ReportUploaded) -> str:
     """"14:02:11   d--0000-0000-0000-0a1b   streamer 0   120 readings, 120 new"."""
     moment = event.received.astimezone().strftime("%H:%M:%S")
-    new = "all new" if event.stored == event.count else f"{event.stored:,} new"
+    # ``stored`` counts the pipeline's own marker readings too, so it can exceed ``count``
+    new = ("nothing new (sent before)" if event.stored == 0 else "all new" if event.stored >= event.count
+           else f"{event.stored:,} new")
     return (f"{moment}   {DeviceSlug(event.device_id).slug}   streamer {event.streamer_index}   "
             f"{event.count:,} readings, {new}")
 
@@ -50,11 +68,21 @@ class DashboardScreen(Screen):
     def __init__(self, ctx: ScreenContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._urls: list[str] = []
+        self.devices = DevicesModel(ctx.core, ctx.session.account, self, columns=DEVICE_COLUMNS)
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(UPLOAD_RELOAD_MS)
+        self._reload_timer.timeout.connect(self.devices.reload)
         self.layout_.addWidget(self._addresses_card())
-        self.layout_.addWidget(self._feed_card(), 1)
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        row.addWidget(self._devices_card(), 3)
+        row.addWidget(self._feed_card(), 2)
+        self.layout_.addLayout(row, 1)
         ctx.status.status_did_refresh.connect(self.show_status)
         ctx.core.changes_did_apply.connect(self.on_changes)
         ctx.core.uploads_did_arrive.connect(self.on_uploads)
+        self.devices.rows_did_load.connect(self._devices_loaded)
 
     def _addresses_card(self) -> QFrame:
         frame, box = card("Devices and gateways upload to")
@@ -69,6 +97,24 @@ class DashboardScreen(Screen):
         box.addWidget(self.urls)
         box.addWidget(self.url_hint)
         box.addLayout(button_row(self.copy_button))
+        return frame
+
+    def _devices_card(self) -> QFrame:
+        frame, box = card("Devices")
+        self.device_summary = QLabel("Reading the devices…")
+        self.device_summary.setObjectName("deviceSummary")
+        self.device_table = table_view("dashboardDevices")
+        self.device_table.setModel(self.devices)
+        header = self.device_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.device_table.activated.connect(lambda index: self._open_device(index.row()))
+        self.device_table.doubleClicked.connect(lambda index: self._open_device(index.row()))
+        self.all_devices = QPushButton("All devices")
+        self.all_devices.clicked.connect(lambda: self.navigation_requested.emit("devices", None))
+        box.addWidget(self.device_summary)
+        box.addWidget(self.device_table, 1)
+        box.addLayout(button_row(self.all_devices))
         return frame
 
     def _feed_card(self) -> QFrame:
@@ -86,6 +132,25 @@ class DashboardScreen(Screen):
     def refresh(self) -> None:
         if self.ctx.status.latest is not None:
             self.show_status(self.ctx.status.latest)
+        if self.devices.loaded_once:
+            self.devices.reload()
+        else:
+            self.devices.set_filter(self.devices.filter)
+
+    def _devices_loaded(self) -> None:
+        rows = self.devices.rows
+        if not rows:
+            self.device_summary.setText("No devices yet. Claim one on the Devices screen.")
+            return
+        counts = {code: sum(1 for r in rows if r.health == code) for code in ("OK", "FAIL", "UNK", "DSBL")}
+        shown = f"{len(rows):,} devices" + ("" if self.devices.exhausted else " shown (scroll for more)")
+        self.device_summary.setText(f"{shown}:  {counts['OK']} OK · {counts['FAIL']} FAIL · {counts['UNK']} UNK · "
+                                    f"{counts['DSBL']} with the health check off")
+
+    def _open_device(self, row: int) -> None:
+        device = self.devices.row_at(row)
+        if device is not None:
+            show_device_detail(self.ctx.core, self, self.ctx.session.account, device.device.slug)
 
     def show_status(self, snapshot: StatusSnapshot) -> None:
         self._urls = list(snapshot.urls)
@@ -106,9 +171,16 @@ class DashboardScreen(Screen):
     def on_changes(self, changes: Changes) -> None:
         if changes.readings and changes.initiator != INGEST:  # uploads come with their own event
             self.add_lines([change_line(changes)])
+        if changes.devices or changes.projects:
+            self.mark_dirty()
 
     def on_uploads(self, batch: list[ReportUploaded]) -> None:
         self.add_lines([upload_line(event) for event in batch[-FEED_LIMIT:]])
+        if self.isVisible():
+            if not self._reload_timer.isActive():  # a steady stream of uploads must not postpone it
+                self._reload_timer.start()
+        else:
+            self._dirty = True
 
     def add_lines(self, lines: list[str]) -> None:
         """Newest first; the oldest fall off after FEED_LIMIT lines."""

@@ -4,6 +4,10 @@ pyqtgraph draws what is visible (clip to view) at about one point per pixel (aut
 downsampling keeps spikes visible), so plotting a million readings costs about as much as plotting
 a screenful. The bottom axis shows dates and times; a vertical cursor line follows the mouse and the
 read-out below the plot gives the time and the nearest reading of every stream at that time.
+
+The time axis is under the caller's control (``set_x_range``; zooming and panning with the mouse
+or the keyboard change it too) and every change is announced by ``range_did_change``, so the data
+explorer can read what the view shows; the value axis follows the visible data.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gui.plotting import pg
-from gui.qt import QLabel, QPointF, QVBoxLayout, QWidget
+from gui.qt import QLabel, QPointF, QVBoxLayout, QWidget, Signal
 
 LOGGER = logging.getLogger(__name__)
 COLOURS = ("#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#0e7490", "#a16207")
@@ -51,6 +55,8 @@ def format_time(seconds: float) -> str:
 
 
 class StreamPlot(QWidget):
+    range_did_change = Signal(float, float)  # the visible time range, seconds since the epoch
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
@@ -60,6 +66,8 @@ class StreamPlot(QWidget):
         item.setClipToView(True)
         item.showGrid(x=True, y=True, alpha=0.25)
         item.addLegend(offset=(10, 10))
+        item.setAutoVisible(y=True)
+        item.vb.sigXRangeChanged.connect(self._x_range_changed)
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#6b7580", width=1))
         self.crosshair.setVisible(False)
         item.addItem(self.crosshair, ignoreBounds=True)
@@ -99,6 +107,20 @@ class StreamPlot(QWidget):
 
     def show_all(self) -> None:
         self.plot.getPlotItem().enableAutoRange()
+
+    def set_x_range(self, start: float, end: float) -> None:
+        """Show exactly [start, end] (seconds since the epoch); the value axis fits what is visible."""
+        item = self.plot.getPlotItem()
+        item.disableAutoRange(axis="x")
+        item.enableAutoRange(axis="y")
+        item.setXRange(start, end, padding=0)
+
+    def x_range(self) -> tuple[float, float]:
+        low, high = self.plot.getPlotItem().vb.viewRange()[0]
+        return float(low), float(high)
+
+    def _x_range_changed(self, _view: Any, bounds: tuple[float, float]) -> None:
+        self.range_did_change.emit(float(bounds[0]), float(bounds[1]))
 
     def read_at(self, x: float) -> str:
         """The read-out text for time x: the time, then each stream's nearest reading."""

@@ -114,6 +114,8 @@ async def test_lists_without_a_filter_and_other_orgs(api: Any, appliance: Applia
         assert status == want, (who, status)
         if status == 200:
             assert body["count"] == 0
+    assert (await w.call("POST", "/data/", "apikey", []))[0] == 403
+    assert (await w.call("POST", "/event/", "apikey", []))[0] == 403
     other = w.stream(PLAIN, w.other)
     assert (await w.call("GET", f"/data/?filter={other}", "other"))[1]["count"] == 1
     assert (await w.call("POST", "/data/", "other", {**_reading(w), "stream": other}))[0] == 201

@@ -70,6 +70,7 @@ def owner_session(core: CoreThread) -> Session:
 def ctx(core: CoreThread, owner_session: Session, qtbot: Any) -> Iterator[ScreenContext]:
     status = StatusPoller(core, interval_ms=500)
     status.start()
+    status.set_account(owner_session.account)  # as MainWindow.enter_session does
     yield ScreenContext(core, owner_session, status)
     status.stop()
 

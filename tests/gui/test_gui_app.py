@@ -43,7 +43,9 @@ def test_keyboard_navigation(qtbot: Any, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: window.current_key() == "dashboard", timeout=10_000)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
-    for key, screen in ((Qt.Key.Key_2, "jobs"), (Qt.Key.Key_4, "settings"), (Qt.Key.Key_1, "dashboard")):
+    keys = ((Qt.Key.Key_2, "projects"), (Qt.Key.Key_3, "devices"), (Qt.Key.Key_4, "explorer"), (Qt.Key.Key_5, "jobs"),
+            (Qt.Key.Key_7, "settings"), (Qt.Key.Key_1, "dashboard"))
+    for key, screen in keys:
         qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
         assert window.current_key() == screen
     assert quit_controller(qtbot, controller) == 0

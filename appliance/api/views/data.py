@@ -21,16 +21,13 @@ from appliance.api.views import data_events, data_streams
 from appliance.api.views.data_keys import READINGS
 from appliance.api.views.data_pages import respond_page
 from appliance.api.views.data_params import last, read_query
-from appliance.services.data import Readings
 from appliance.services.data_items import data_item, event_item
 
 LIST_SIZE, LIST_MAX = 1000, 10000  # LargeResultsSetPagination
 
 
 def setup(app: web.Application) -> None:
-    appliance = app[APPLIANCE]
-    app[READINGS] = Readings(appliance.metadata, appliance.streams, appliance.blobs, appliance.events,
-                             payload_limit=int(appliance.settings["server.max_upload_bytes"]))
+    app[READINGS] = app[APPLIANCE].readings
     app.router.add_get(f"{API}/data/", data_list)
     app.router.add_post(f"{API}/data/", data_post)
     app.router.add_get(f"{API}/event/", event_list)

@@ -1,0 +1,168 @@
+"""Device detail: overview, streams, health and (when their services exist) properties, configuration
+attributes, notes, locations and versions. ``show_device_detail`` reads everything first and opens
+the dialog only then, so the tabs never fill in one by one.
+
+Tabs whose service this version of the appliance lacks say so in words, instead of being left out:
+the operator learns where the information will be, and nobody reads an empty tab as "none".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from appliance.services.accounts import AccountRecord
+from gui.bridge import CoreThread
+from gui.layout import WrapLabel, button_row, form_layout, table_view
+from gui.models.devices import HEALTH_COLOURS, HEALTH_TIPS
+from gui.models.jobs import local_time
+from gui.models.streams import StreamsModel
+from gui.operations.device_detail import DeviceDetail, detail_reader
+from gui.operations.devices import HEALTH_LABELS
+from gui.qt import QDialog, QHeaderView, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from gui.theme import set_role
+
+LOGGER = logging.getLogger(__name__)
+NOT_YET = "Not available yet: this version of the appliance has no service for {}, so {} cannot be shown here."
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissingTab:
+    title: str
+    what: str  # "device notes"
+    them: str  # "they"
+    action: str | None = None  # a button that will exist, e.g. "Add a note…"
+
+
+MISSING_TABS: tuple[MissingTab, ...] = (
+    MissingTab(title="Properties", what="device properties", them="they"),
+    MissingTab(title="Config attributes", what="configuration attributes", them="they"),
+    MissingTab(title="Notes", what="device notes", them="notes cannot be read or added", action="Add a note…"),
+    MissingTab(title="Locations", what="device locations", them="they"),
+    MissingTab(title="Versions", what="firmware and application versions", them="they"),
+)
+
+
+def _page(*widgets: QWidget) -> QWidget:
+    page = QWidget()
+    box = QVBoxLayout(page)
+    box.setContentsMargins(18, 16, 18, 16)
+    box.setSpacing(10)
+    for widget in widgets:
+        box.addWidget(widget)
+    box.addStretch(1)
+    return page
+
+
+def _form(rows: list[tuple[str, str]]) -> QWidget:
+    holder = QWidget()
+    form = form_layout()
+    holder.setLayout(form)
+    for caption, value in rows:
+        label = QLabel(value or "—")
+        label.setWordWrap(True)
+        form.addRow(caption, label)
+    return holder
+
+
+def overview_rows(detail: DeviceDetail) -> list[tuple[str, str]]:
+    d = detail.device
+    position = f"{d.lat:.6f}, {d.lon:.6f}" if d.lat is not None and d.lon is not None else ""
+    return [
+        ("Label", d.label), ("Serial number", f"{d.slug}   ({d.id}, 0x{d.id:x})"),
+        ("Project", detail.project_name or "Not claimed"), ("Organization", detail.org_name),
+        ("Claimed", f"{local_time(d.claimed_on)} by {d.claimed_by or '—'}" if d.claimed_on else ""),
+        ("State", ("Busy with a job" if d.busy else "Active" if d.active else "Inactive")),
+        ("Sensor graph", d.sg or ""), ("Device template", d.template or ""), ("External ID", d.external_id),
+        ("Position", position), ("Registered", local_time(d.created_on)),
+    ]
+
+
+def health_rows(detail: DeviceDetail) -> list[tuple[str, str]]:
+    s = detail.status
+    period = f"every {s.health_check_period // 3600} h {s.health_check_period % 3600 // 60} min"
+    streamers = ", ".join(f"streamer {st.index}: last ID {st.last_id:,}" for st in detail.streamers)
+    return [
+        ("Health", f"{HEALTH_LABELS.get(s.alert, s.alert)} — {HEALTH_TIPS.get(s.alert, '')}"),
+        ("Health check", f"on, expects an upload {period}" if s.health_check_enabled else "off"),
+        ("Last upload", local_time(s.last_report_ts) if s.last_report_ts else "Never"),
+        ("Last known state", s.last_known_state), ("Notify", ", ".join(s.notification_recipients)),
+        ("Acknowledged", streamers or "No report received yet"),
+    ]
+
+
+class DeviceDetailDialog(QDialog):
+    def __init__(self, core: CoreThread, detail: DeviceDetail, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("deviceDetailDialog")
+        self.setWindowTitle(f"Device {detail.device.slug}")
+        self.resize(940, 620)
+        self.detail = detail
+        self.streams_model = StreamsModel(core, self)
+        self.streams_model.set_rows(list(detail.streams))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("deviceDetailTabs")
+        self.tabs.addTab(_page(_form(overview_rows(detail))), "Overview")
+        self.tabs.addTab(self._streams_page(), f"Streams ({len(detail.streams)})")
+        self.tabs.addTab(_page(_form(health_rows(detail))), "Health")
+        for missing in MISSING_TABS:
+            self.tabs.addTab(self._missing_page(missing), missing.title)
+        close = QPushButton("Close")
+        close.setDefault(True)
+        close.clicked.connect(self.accept)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(20, 16, 20, 16)
+        box.addWidget(self._heading())
+        box.addWidget(self.tabs, 1)
+        box.addLayout(button_row(close, stretch_at=0))
+
+    def _heading(self) -> QLabel:
+        device, alert = self.detail.device, self.detail.status.alert
+        colour = HEALTH_COLOURS.get(alert, "#1b1f24")
+        heading = QLabel(f"{device.label}  <span style='color:{colour}'>● {HEALTH_LABELS.get(alert, alert)}</span>")
+        set_role(heading, "title")
+        return heading
+
+    def _streams_page(self) -> QWidget:
+        if not self.detail.streams:
+            empty = WrapLabel("This device has no streams yet. Streams appear when it is claimed into a project "
+                              "whose sensor graph defines them, or when its first data arrives.")
+            set_role(empty, "empty")
+            return _page(empty)
+        table = table_view("deviceStreams")
+        table.setModel(self.streams_model)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(12, 12, 12, 12)
+        box.addWidget(table)
+        return page
+
+    @staticmethod
+    def _missing_page(missing: MissingTab) -> QWidget:
+        text = WrapLabel(NOT_YET.format(missing.what, missing.them))
+        text.setObjectName(f"missing_{missing.title.split()[0].lower()}")
+        set_role(text, "empty")
+        if missing.action is None:
+            return _page(text)
+        button = QPushButton(missing.action)
+        button.setEnabled(False)
+        button.setToolTip(NOT_YET.format(missing.what, missing.them))
+        holder = QWidget()
+        holder.setLayout(button_row(button))
+        return _page(text, holder)
+
+    def tab_titles(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+
+def show_device_detail(core: CoreThread, parent: QWidget | None, account: AccountRecord,
+                       slug: str) -> None:
+    """Read the device, then open its dialog (non-modal: several devices can be compared)."""
+    def open_dialog(detail: DeviceDetail) -> None:
+        dialog = DeviceDetailDialog(core, detail, parent)
+        dialog.show()
+        dialog.raise_()
+
+    core.op(parent, detail_reader(account, slug)).with_progress(f"Reading {slug}…").success(open_dialog).run()

@@ -1,0 +1,138 @@
+"""SeriesFeed: keeps a StreamPlot filled with the readings of the range it shows.
+
+When the visible time range changes (a preset, zoom, pan), the feed reads that range again through
+the bridge, debounced (DEBOUNCE_MS) so a drag or a wheel spin costs one read, and with a margin on
+both sides so small pans are served from what was read. A range already covered by a complete read
+is not read again. One read is in flight at a time: a change during a read is remembered and read
+next, and replies to superseded reads are dropped (generation counter). The Qt thread only swaps
+arrays into the plot; reading and converting happen on the appliance's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from appliance.services.accounts import AccountRecord
+from gui.bridge import CoreThread
+from gui.operations.series import Series, StreamChoice, window_reader
+from gui.qt import QObject, QTimer, Signal
+from gui.widgets.stream_plot import StreamPlot
+
+LOGGER = logging.getLogger(__name__)
+DEBOUNCE_MS = 200
+MARGIN = 0.25  # read a quarter of the visible width beyond each side
+
+
+@dataclass(frozen=True)
+class Loaded:
+    start: float
+    end: float
+    series: tuple[Series, ...]
+
+    def covers(self, start: float, end: float) -> bool:
+        return self.start <= start and end <= self.end and all(s.complete for s in self.series)
+
+
+class SeriesFeed(QObject):
+    series_did_load = Signal(object)  # Loaded
+    series_did_fail = Signal(object)  # the exception
+    range_did_move = Signal(float, float)  # a range change by the operator (not by show_range)
+
+    def __init__(self, core: CoreThread, account: AccountRecord, plot: StreamPlot,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._core, self._account, self.plot = core, account, plot
+        self.streams: tuple[StreamChoice, ...] = ()
+        self.loaded: Loaded | None = None
+        self._generation = 0
+        self._in_flight = False
+        self._pending: tuple[float, float] | None = None
+        self._requested: tuple[float, float] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._read_visible)
+        plot.range_did_change.connect(self._on_range)
+
+    @property
+    def busy(self) -> bool:
+        return self._in_flight or self._timer.isActive() or self._pending is not None
+
+    def set_streams(self, streams: Sequence[StreamChoice], *, read: bool = True) -> None:
+        """Plot these streams; ``read=False`` when a show_range follows at once."""
+        self.streams = tuple(streams)
+        keep = {s.slug for s in streams}
+        for slug in [key for key in self.plot.curves if key not in keep]:
+            self.plot.remove_stream(slug)
+        self.loaded = None
+        if read:
+            self.reload()
+
+    def show_range(self, start: float, end: float) -> None:
+        """Show [start, end] and read it now (a preset, or a device opened)."""
+        self._requested = (start, end)
+        self.plot.set_x_range(start, end)
+        self._timer.stop()
+        self._read(start, end)
+
+    def reload(self) -> None:
+        """Read the visible range again (new readings arrived, streams changed)."""
+        self.loaded = None
+        self._timer.stop()
+        self._read(*self.plot.x_range())
+
+    def _on_range(self, start: float, end: float) -> None:
+        requested = self._requested
+        if requested is not None and abs(requested[0] - start) < 1e-3 and abs(requested[1] - end) < 1e-3:
+            return  # our own show_range
+        self._requested = None
+        self.range_did_move.emit(start, end)
+        if self.loaded is None or not self.loaded.covers(start, end):
+            self._timer.start()
+
+    def _read_visible(self) -> None:
+        self._read(*self.plot.x_range())
+
+    def _read(self, start: float, end: float) -> None:
+        if not self.streams or end <= start:
+            self._show(Loaded(start, end, ()))
+            return
+        if self._in_flight:
+            self._pending = (start, end)
+            return
+        margin = (end - start) * MARGIN
+        low, high = start - margin, end + margin
+        self._generation += 1
+        generation, self._in_flight = self._generation, True
+        self._core.op(self, window_reader(self._account, self.streams, low, high)).success(
+            lambda series: self._did_read(generation, Loaded(low, high, tuple(series)))).failure(
+            lambda error: self._did_fail(generation, error)).run()
+
+    def _did_read(self, generation: int, loaded: Loaded) -> None:
+        self._in_flight = False
+        if generation == self._generation and self._pending is None:
+            self._show(loaded)
+        self._next()
+
+    def _did_fail(self, generation: int, error: BaseException) -> None:
+        self._in_flight = False
+        if generation == self._generation:
+            LOGGER.warning("readings not read: %s", error)
+            self.series_did_fail.emit(error)
+        self._next()
+
+    def _next(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._read(*pending)
+
+    def _show(self, loaded: Loaded) -> None:
+        names = {s.slug: s for s in self.streams}
+        for series in loaded.series:
+            choice = names.get(series.slug)
+            if choice is not None:
+                self.plot.set_stream(series.slug, series.t, series.y, name=choice.name, units=choice.units)
+        self.loaded = loaded
+        self.series_did_load.emit(loaded)

@@ -1,0 +1,159 @@
+"""Devices screen: claim by typing or scanning a serial and Enter, filters, unclaim as a job with its
+progress bar, disabled operations without a service, and the device detail dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from appliance.errors import ValidationError
+from gui.dialogs.device_detail import DeviceDetailDialog
+from gui.operations.devices import parse_serial
+from gui.qt import QApplication, QMessageBox, Qt
+from gui.screens.base import ScreenContext
+from gui.screens.devices import DevicesScreen
+from gui.widgets.claim_panel import describe_serial
+from tests.gui import seed
+from tests.gui.conftest import call, wait_top
+
+DEVICE = 0x1234
+
+
+def open_screen(qtbot: Any, ctx: ScreenContext) -> DevicesScreen:
+    screen = DevicesScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.resize(1100, 760)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.model.loaded_once, timeout=10_000)
+    return screen
+
+
+def label_of(screen: DevicesScreen, device_id: int, column: int) -> str | None:
+    row = screen.model.row_of(device_id)
+    return None if row is None else screen.model.index(row, column).data()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0x1234", 0x1234), ("d--0000-0000-0000-1234", 0x1234), ("4660", 4660), ("  0X00ab\n", 0xAB),
+])
+def test_serial_numbers_as_typed_or_scanned(text: str, expected: int) -> None:
+    assert parse_serial(text) == expected
+
+
+@pytest.mark.parametrize("text", ["12ab", "0x", "-5", "0", "d--0001-0000-0000-0001"])
+def test_not_serial_numbers(text: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_serial(text)
+    assert describe_serial(text).startswith("Not a serial number")
+
+
+def test_claim_by_typing_a_serial_and_enter(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    seed.register(ctx.core, ctx.session.account, DEVICE, 0x1235)
+    screen = open_screen(qtbot, ctx)
+    qtbot.waitUntil(lambda: screen.claim.project.count() == 1, timeout=10_000)
+    box = screen.claim.serial
+    box.setFocus()
+    qtbot.keyClicks(box, "0x1234")
+    assert screen.claim.hint.text() == "→ d--0000-0000-0000-1234"
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.text() == ""  # emptied at once: the next scan can follow
+    qtbot.waitUntil(lambda: "claimed into Line 1" in screen.claim.message.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: label_of(screen, DEVICE, 2) == "Line 1", timeout=10_000)
+    device = call(ctx.core, lambda a: a.devices.page(None, _query(), limit=10))[1]
+    claimed = {d.id: d.project_gid for d in device}
+    assert claimed == {DEVICE: site.project.gid, 0x1235: None}
+    qtbot.keyClicks(box, "4661")  # decimal 4661 = 0x1235, as a scanner types it
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: label_of(screen, 0x1235, 2) == "Line 1", timeout=10_000)
+
+
+def test_claim_refusals_are_said_in_the_panel(qtbot: Any, ctx: ScreenContext) -> None:
+    seed.site(ctx.core, ctx.session.account)
+    seed.register(ctx.core, ctx.session.account, DEVICE)
+    screen = open_screen(qtbot, ctx)
+    qtbot.waitUntil(lambda: screen.claim.project.count() == 1, timeout=10_000)
+    for text, expected in (("0x9999", "No device d--0000-0000-0000-9999 is registered"),
+                           ("hello", "Not a serial number")):
+        screen.claim.serial.setText(text)
+        screen.claim.submit()
+        qtbot.waitUntil(lambda expected=expected: expected in screen.claim.message.text(), timeout=10_000)
+    screen.claim.serial.setText("0x1234")
+    screen.claim.submit()
+    qtbot.waitUntil(lambda: "claimed into" in screen.claim.message.text(), timeout=10_000)
+    screen.claim.serial.setText("0x1234")
+    screen.claim.submit()
+    qtbot.waitUntil(lambda: "not claimable" in screen.claim.message.text(), timeout=10_000)
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def test_filters_health_and_operations_without_a_service(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    late = seed.claimed(ctx.core, site.org.id, 0x2001)
+    seed.claimed(ctx.core, site.org.id, 0x2002)
+    seed.set_status(ctx.core, late.device_id, last_report=seed.hours_ago(3), period=3600)
+    seed.register(ctx.core, ctx.session.account, 0x3001)
+    screen = open_screen(qtbot, ctx)
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 3, timeout=10_000)
+    assert label_of(screen, 0x2001, 3) == "FAIL" and label_of(screen, 0x2002, 3) == "Off"
+    screen.health_filter.setCurrentIndex(2)  # FAIL
+    qtbot.waitUntil(lambda: [r.device.id for r in screen.model.rows] == [0x2001], timeout=10_000)
+    screen.health_filter.setCurrentIndex(0)
+    screen.filter.setText("3001")
+    qtbot.waitUntil(lambda: [r.device.id for r in screen.model.rows] == [0x3001], timeout=10_000)
+    screen.filter.clear()
+    screen.project_filter.setCurrentIndex(1)  # not claimed
+    qtbot.waitUntil(lambda: [r.device.id for r in screen.model.rows] == [0x3001], timeout=10_000)
+    screen.project_filter.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 3, timeout=10_000)
+    assert screen.select_device(0x2002)
+    assert screen.action_buttons["unclaim"].isEnabled()
+    for key in ("reset", "trim", "archive"):
+        button = screen.action_buttons[key]
+        assert not button.isEnabled() and button.toolTip().startswith("Not available yet")
+    qtbot.waitUntil(lambda: ctx.status.latest is not None and ctx.status.latest.failing_devices == 1,
+                    timeout=15_000)
+
+
+def test_unclaim_job_and_its_progress_bar(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    seed.claimed(ctx.core, site.org.id, DEVICE)
+    screen = open_screen(qtbot, ctx)
+    qtbot.waitUntil(lambda: screen.select_device(DEVICE), timeout=10_000)
+    values: list[int] = []
+    screen.job.bar.valueChanged.connect(values.append)
+    screen.action_buttons["unclaim"].click()
+    box = wait_top(qtbot, QMessageBox, "unclaimConfirm")
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: screen.job.isVisible() and screen.job.pid is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: screen.job.status == "done", timeout=20_000)
+    assert screen.job.bar.value() == 100 and values[-1] == 100
+    assert "Unclaiming d--0000-0000-0000-1234: done." == screen.job.label.text()
+    qtbot.waitUntil(lambda: label_of(screen, DEVICE, 2) == "Not claimed", timeout=10_000)
+    job = call(ctx.core, lambda a: a.jobs.get(screen.job.pid or ""))
+    assert job.kind == "device_unclaim" and job.status == "done" and job.created_by_id == ctx.session.account.id
+
+
+def test_device_detail_dialog(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    seed.claimed(ctx.core, site.org.id, DEVICE, lids=(0x5001, 0x5002))
+    screen = open_screen(qtbot, ctx)
+    qtbot.waitUntil(lambda: screen.select_device(DEVICE), timeout=10_000)
+    screen.table.setFocus()
+    qtbot.keyClick(screen.table, Qt.Key.Key_Return)
+    dialog = wait_top(qtbot, DeviceDetailDialog, "deviceDetailDialog")
+    qtbot.addWidget(dialog)
+    assert dialog.tab_titles() == ["Overview", "Streams (2)", "Health", "Properties", "Config attributes", "Notes",
+                                   "Locations", "Versions"]
+    assert dialog.streams_model.rowCount() == 2
+    assert {s.lid for s in dialog.detail.streams} == {0x5001, 0x5002}
+    dialog.tabs.setCurrentIndex(5)
+    assert "Not available yet" in dialog.tabs.currentWidget().findChild(object, "missing_notes").text()
+    dialog.accept()
+
+
+def _query() -> Any:
+    from appliance.services.devices import DeviceQuery
+
+    return DeviceQuery()
