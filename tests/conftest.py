@@ -35,6 +35,17 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2id at its smallest cost: most tests build several accounts, and the production cost
+    is deliberately slow. Subprocess tests (the CLI, crash tests) still use the real cost."""
+    from argon2 import PasswordHasher
+
+    from appliance.services import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_store_threads() -> Iterator[None]:
     """A test that leaves a store's writer running has leaked an open database."""
     before = {t.ident for t in threading.enumerate()}

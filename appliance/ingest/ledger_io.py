@@ -77,6 +77,12 @@ class LedgerIO:
         self._last_ids.pop((device, streamer), None)
         return entries
 
+    async def erase_device(self, device: int) -> int:
+        removed = await asyncio.wrap_future(self._streams.write(
+            lambda ctx: store_ledger.erase_device(ctx.conn, device)))
+        self.forget(device)
+        return removed
+
     def cached_last_id(self, device: int, streamer: int) -> int | None:
         return self._last_ids.get((device, streamer))
 

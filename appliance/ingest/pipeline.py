@@ -188,6 +188,14 @@ class Ingest:
         self._events.publish(Changes(readings=True, initiator="reprocess", detail={"device": device}))
         return {"reports": len(entries), "stored": stored}
 
+    async def reset_device(self, device: int) -> int:
+        """After an unclaim that removed the device's streams and data, the ledger forgets the
+        device's streamers too, so a re-claimed device's readings are new again (as on iotile.cloud,
+        which deletes the streamers)."""
+        removed = await self.ledger.erase_device(device)
+        self._targets.invalidate(device)
+        return removed
+
     async def _replay(self, entry: ReportEntry, target: UploadTarget) -> int:
         if not entry.blob_key:
             return 0

@@ -175,6 +175,16 @@ class Devices(DeviceCreation, DeviceClaims, DeviceKeys):
 
         return await db.read(self._store, read)
 
+    async def statuses(self, devices: list[DeviceRecord]) -> dict[int, DeviceStatusRecord]:
+        """The status of many listed devices in one read (the caller already saw the devices)."""
+        ids = [device.id for device in devices]
+
+        def read(session: Session) -> dict[int, DeviceStatusRecord]:
+            rows = repo.statuses(session, ids)
+            return {device_id: DeviceStatusRecord.of(device_id, rows.get(device_id)) for device_id in ids}
+
+        return await db.read(self._store, read)
+
     async def set_health(self, access: Access, slug: str, body: dict[str, Any]) -> DeviceStatusRecord:
         """PATCH device/<slug>/health/ (the server lets any member do it; here can_modify_device)."""
         data = HEALTH.parse(body)

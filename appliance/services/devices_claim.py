@@ -119,6 +119,8 @@ async def _execute_unclaim(ctx: JobContext, args: dict[str, Any]) -> JobResult:
     ctx.report(5, f"unclaiming {DeviceSlug(args['device']).slug}")
     result = await ctx.appliance.devices.unclaim_now(args["device"], label=args["label"],
                                                      clean_streams=args["clean_streams"])
+    if args["clean_streams"]:
+        result["ledger_entries_deleted"] = await ctx.appliance.ingest.reset_device(args["device"])
     ctx.appliance.authenticator.forget()  # the device's a-jwt tokens must stop working now, not in 2 s
     return result
 

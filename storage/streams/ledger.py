@@ -202,3 +202,9 @@ def erase_streamer(conn: Conn, device: int, streamer: int, *, system: bool) -> i
                           {"device": device, "streamer": streamer}).fetchall()
     conn.execute(f"DELETE FROM {LOG_TABLE} WHERE device = ? AND streamer = ?", [device, streamer]).fetchall()  # noqa: S608
     return int(data[0][0]) + int(events[0][0])
+
+
+def erase_device(conn: Conn, device: int) -> int:
+    """Forget every streamer of a device (unclaim with clean_streams): dedup starts again from 0."""
+    rows = conn.execute(f"DELETE FROM {LOG_TABLE} WHERE device = ?", [device]).fetchall()  # noqa: S608
+    return int(rows[0][0])

@@ -11,8 +11,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -61,14 +59,6 @@ VARIABLE_TEMPLATES = (
     (0x5A07, "Trip Events", None, "auto", 1, 1, 0.0),
 )
 CLAIMED, SPARE, OTHER_DEVICE, INACTIVE = 0x10, 0x11, 0x20, 0x12
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real Argon2id with the smallest cost: the registry tests build a world of eight accounts each."""
-    from appliance.services import passwords
-
-    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def _catalogue(session: Session) -> None:

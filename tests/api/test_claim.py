@@ -24,7 +24,7 @@ from storage.metadata import (
     VariableTemplate,
 )
 from storage.streams import DataBatch, StreamSelector
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CLAIMED,
     OTHER_DEVICE,
     SG,
@@ -32,7 +32,6 @@ from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an a
     VARIABLE_TEMPLATES,
     Registry,
     build_registry,
-    cheap_passwords,
     db_read,
     db_write,
     snapshot,

@@ -6,7 +6,7 @@ from typing import Any
 
 from appliance.app import Appliance
 from appliance.slugs import DeviceSlug
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CLAIMED,
     INACTIVE,
     SG,
@@ -14,7 +14,6 @@ from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an a
     TEMPLATE,
     Registry,
     build_registry,
-    cheap_passwords,
     snapshot,
 )
 

@@ -9,13 +9,12 @@ from iotile_cloud.api.exceptions import HttpClientError, HttpNotFoundError
 from iotile_cloud.utils.gid import IOTileDeviceSlug, IOTileStreamSlug
 
 from appliance.slugs import DeviceSlug
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CLAIMED,
     SPARE,
     VARIABLE_TEMPLATES,
     Registry,
     build_registry,
-    cheap_passwords,
 )
 from tests.conftest import ThreadedAppliance
 from tests.support.world import PASSWORD

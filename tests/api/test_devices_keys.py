@@ -12,7 +12,7 @@ from sqlalchemy import select
 from appliance.app import Appliance
 from appliance.slugs import DeviceSlug
 from storage.metadata import DeviceKey
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CLAIMED,
     OTHER_DEVICE,
     SG,
@@ -20,7 +20,6 @@ from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an a
     TEMPLATE,
     Registry,
     build_registry,
-    cheap_passwords,
     db_read,
     db_write,
     snapshot,

@@ -9,7 +9,7 @@ import pytest
 
 from appliance.app import Appliance
 from appliance.slugs import DeviceSlug
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     ADMINS,
     CALLERS,
     CLAIMED,
@@ -18,7 +18,6 @@ from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an a
     Registry,
     Row,
     build_registry,
-    cheap_passwords,
     fixed,
     run_row,
 )

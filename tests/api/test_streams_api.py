@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from appliance.app import Appliance
 from appliance.slugs import DeviceSlug, StreamSlug, VariableSlug
 from storage.metadata import DataBlock
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CELSIUS_IN,
     CLAIMED,
     GALLONS,
@@ -18,7 +18,6 @@ from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an a
     WATER,
     Registry,
     build_registry,
-    cheap_passwords,
     db_write,
     snapshot,
 )

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.app import Appliance
 from appliance.slugs import DeviceSlug, StreamSlug, VariableSlug
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CALLERS,
     CLAIMED,
     DEVELOPERS,
@@ -18,7 +18,6 @@ from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an a
     Registry,
     Row,
     build_registry,
-    cheap_passwords,
     fixed,
     run_row,
 )

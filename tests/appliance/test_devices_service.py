@@ -12,13 +12,12 @@ import pytest
 from appliance.app import Appliance
 from appliance.errors import AuthenticationError, ValidationError
 from appliance.services import fieldspec as fs
-from appliance.services.devices import DEVICE_JOB_KINDS
+from appliance.services.devices import DEVICE_JOB_KINDS, DeviceQuery
 from appliance.services.devices_claim import DEVICE_UNCLAIM
 from storage.streams import DataBatch, StreamSelector
-from tests.api.registry_support import (  # noqa: F401 - cheap_passwords is an autouse fixture
+from tests.api.registry_support import (
     CLAIMED,
     build_registry,
-    cheap_passwords,
 )
 
 
@@ -81,3 +80,12 @@ def test_field_rows() -> None:
             spec.parse(bad)
     with pytest.raises(ValidationError, match="n: this field is required"):
         spec.parse({"b": True}, partial=False)
+
+
+async def test_statuses_of_many_devices_in_one_read(appliance: Appliance) -> None:
+    reg = await build_registry(appliance, None)
+    _, devices = await appliance.devices.page(None, DeviceQuery())
+    await appliance.devices.set_health(await reg.access("a0"), "d--0010", {"health_check_enabled": True})
+    statuses = await appliance.devices.statuses(devices)
+    assert sorted(statuses) == [d.id for d in devices] and statuses[CLAIMED].alert == "UNK"
+    assert {s.alert for device_id, s in statuses.items() if device_id != CLAIMED} == {"DSBL"}

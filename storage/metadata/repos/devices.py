@@ -145,6 +145,15 @@ def status_of(session: Session, device_id: int) -> DeviceStatus | None:
     return session.get(DeviceStatus, device_id)
 
 
+def statuses(session: Session, device_ids: Sequence[int]) -> dict[int, DeviceStatus]:
+    found: dict[int, DeviceStatus] = {}
+    for start in range(0, len(device_ids), 500):
+        chunk = device_ids[start:start + 500]
+        found.update((row.device_id, row) for row in session.scalars(
+            select(DeviceStatus).where(DeviceStatus.device_id.in_(chunk))))
+    return found
+
+
 def ensure_status(session: Session, device_id: int) -> DeviceStatus:
     status = session.get(DeviceStatus, device_id)
     if status is None:
