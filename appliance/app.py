@@ -19,7 +19,7 @@ from aiohttp import web
 from appliance.config import Settings, defaults, load_settings, save_settings
 from appliance.datadir import DataDir, DataDirLock, default_data_dir
 from appliance.errors import ApplianceError, StartupError
-from appliance.events import EventBus
+from appliance.events import Changes, EventBus
 from appliance.ingest.pipeline import Ingest, user_key_secret
 from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
@@ -165,6 +165,8 @@ class Appliance:
         self.authenticator = Authenticator(self.accounts, self.jwt)
         self.authenticator.register("api-key", self.apikeys.authenticate)
         self.authenticator.register("a-jwt", self.devices.authenticate_device_token)
+        # a device made inactive or unclaimed must lose its a-jwt sign-in at once, not after the cache
+        self.events.subscribe(Changes, lambda c: self.authenticator.forget() if c.devices or c.orgs else None)
         self.devices.bind_secrets(self.secrets)
         await self._ensure_owner()
         if self.settings["catalogue.seed_defaults"]:

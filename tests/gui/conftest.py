@@ -135,3 +135,21 @@ def quit_controller(qtbot: Any, controller: Any) -> int:
     qtbot.waitUntil(lambda: bool(codes), timeout=START_MS)
     assert controller.core.join(10)
     return codes[0]
+
+
+@pytest.fixture(autouse=True)
+def _diag_writer() -> Iterator[None]:  # TEMPORARY diagnostics
+    import sys
+    import threading
+    import time
+    import traceback
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    pass
+    frames = sys._current_frames()
+    for t in threading.enumerate():
+        if t.ident not in before and t.is_alive() and "writer" in t.name.lower():
+            print("LEAK", t.name, file=sys.stderr)
+            for other in threading.enumerate():
+                if other.ident in frames and other.ident not in before:
+                    print("THREAD", other.name, "".join(traceback.format_stack(frames[other.ident])), file=sys.stderr)

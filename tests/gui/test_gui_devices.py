@@ -129,7 +129,7 @@ def test_unclaim_job_and_its_progress_bar(qtbot: Any, ctx: ScreenContext) -> Non
     qtbot.waitUntil(lambda: screen.job.isVisible() and screen.job.pid is not None, timeout=10_000)
     qtbot.waitUntil(lambda: screen.job.status == "done", timeout=20_000)
     assert screen.job.bar.value() == 100 and values[-1] == 100
-    assert "Unclaiming d--0000-0000-0000-1234: done." == screen.job.label.text()
+    assert screen.job.label.text() == "Unclaiming d--0000-0000-0000-1234: done."
     qtbot.waitUntil(lambda: label_of(screen, DEVICE, 2) == "Not claimed", timeout=10_000)
     job = call(ctx.core, lambda a: a.jobs.get(screen.job.pid or ""))
     assert job.kind == "device_unclaim" and job.status == "done" and job.created_by_id == ctx.session.account.id

@@ -114,7 +114,7 @@ def test_export_the_visible_range_equals_the_data_service(qtbot: Any, ctx: Scree
     with (tmp_path / "visible.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     expected = expected_rows(ctx, [seed.stream_slug(device, 0x5001), seed.stream_slug(device, 0x5002)], start, end)
-    assert len(rows) == len(expected) == 10_900 + 364
+    assert len(rows) == len(expected) == 10_900 + 363
     assert [(int(r["id"]), r["stream"], float(r["value"])) for r in rows] == expected
     assert dialog.bar.format().startswith(f"{len(rows):,} readings")
     assert not (tmp_path / "visible.csv.part").exists()
@@ -126,14 +126,16 @@ def test_cancel_an_export_removes_the_partial_file(qtbot: Any, ctx: ScreenContex
     seed.add_readings(ctx.core, device, 60_000, first=datetime(2026, 1, 5, tzinfo=timezone.utc), step=1.0)
     screen = open_explorer(qtbot, ctx, DEVICE)
     qtbot.waitUntil(lambda: settled(screen), timeout=20_000)
-    dialog = screen.export_to(tmp_path / "all.csv")
+    out = tmp_path / "exports"
+    out.mkdir()
+    dialog = screen.export_to(out / "all.csv")
     qtbot.waitUntil(lambda: dialog.bar.maximum() > 1 and dialog.bar.value() > 0, timeout=30_000)
     dialog.button.click()  # Cancel, mid-way
     qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
     assert dialog.outcome is not None and dialog.outcome.cancelled
     assert 0 < dialog.outcome.rows < 60_000
     assert "cancelled" in dialog.message.text()
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []  # neither all.csv nor all.csv.part
 
 
 def expected_rows(ctx: ScreenContext, slugs: list[str], start: float, end: float) -> list[tuple[int, str, float]]:
