@@ -34,6 +34,8 @@ from appliance.services.catalogue import Catalogue
 from appliance.services.data import Readings
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.invitations import Invitations
+from appliance.services.mailer import PASSWORD_SECRET as SMTP_PASSWORD_SECRET
+from appliance.services.mailer import Mailer, config_from_settings
 from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from appliance.services.orgs import Orgs
 from appliance.services.projects import Projects
@@ -168,6 +170,8 @@ class Appliance:
         # a device made inactive or unclaimed must lose its a-jwt sign-in at once, not after the cache
         self.events.subscribe(Changes, lambda c: self.authenticator.forget() if c.devices or c.orgs else None)
         self.devices.bind_secrets(self.secrets)
+        password = await asyncio.to_thread(self.secrets.get, SMTP_PASSWORD_SECRET)
+        self.invitations.bind_mailer(Mailer(config_from_settings(self.settings.values, password)))
         await self._ensure_owner()
         if self.settings["catalogue.seed_defaults"]:
             await self.catalogue.ensure_defaults()

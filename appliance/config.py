@@ -43,6 +43,14 @@ def _host(value: Any) -> str | None:
     return None if isinstance(value, str) and value.strip() and " " not in value else "not a host name or address"
 
 
+def _optional_host(value: Any) -> str | None:
+    return None if value == "" else _host(value)
+
+
+def _security(value: Any) -> str | None:
+    return None if value in ("starttls", "ssl", "none") else "one of starttls, ssl, none"
+
+
 def _level(value: Any) -> str | None:
     ok = {"DEBUG", "INFO", "WARNING", "ERROR"}
     return None if str(value).upper() in ok else f"one of {sorted(ok)}"
@@ -78,6 +86,14 @@ SETTINGS: tuple[Setting, ...] = (
             help="Finished jobs and rotated log files older than this are removed by housekeeping."),
     Setting(section="periodic", name="housekeeping_seconds", default=3600, kind=int, minimum=1,
             maximum=7 * 24 * 3600, help="Interval of the housekeeping task."),
+    Setting(section="smtp", name="host", default="", check=_optional_host,
+            help="SMTP server for invitation e-mails; empty turns e-mail off (invitation links still work)."),
+    Setting(section="smtp", name="port", default=587, kind=int, minimum=1, maximum=65535, help="SMTP port."),
+    Setting(section="smtp", name="username", default="", help="SMTP user name; the password is kept in secrets "
+            "as smtp.password (set it from the GUI's Settings screen)."),
+    Setting(section="smtp", name="from", default="", help="Sender address of invitation e-mails."),
+    Setting(section="smtp", name="security", default="starttls", check=_security,
+            help="starttls, ssl or none."),
     Setting(section="catalogue", name="seed_defaults", default=True, kind=bool,
             help="Load the shipped catalogue (var types, device templates, sensor graphs) into an empty "
                  "database at start-up."),

@@ -239,7 +239,9 @@ class Accounts:
             assert row is not None
             return AccountRecord.of(row)
 
-        return await db.write(self._store, update)
+        record = await db.write(self._store, update)
+        self.generation += 1  # cached sign-ins carry the old profile
+        return record
 
     async def issue_token(self, account_id: int) -> str:
         key = secrets.token_hex(20)

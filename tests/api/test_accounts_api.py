@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from appliance.app import Appliance
+from appliance.events import Changes
 from tests.api.orgs_support import API, CALLERS, USERS, Caller, api_key_headers, snapshot
 from tests.support.server import cli
 from tests.support.world import World, build_world
@@ -170,3 +171,14 @@ def test_cli_user_commands(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no account" in missing.stderr
     weak = cli("user", "passwd", "--email", "op@example.com", "--password-stdin", data_dir=data, stdin="short\n")
     assert weak.returncode == 2 and "at least 8" in weak.stderr
+
+
+async def test_profile_change_shows_at_once_and_is_announced(api: Any, appliance: Appliance, world: World) -> None:
+    seen: list[Changes] = []
+    appliance.events.subscribe(Changes, seen.append)
+    call = Caller(api, world, {})
+    assert (await call("GET", "/account/acme-m1/", "m1"))[1]["name"] == ""
+    assert (await call("PATCH", "/account/acme-m1/", "m1", {"name": "Emm"}))[0] == 200
+    info = await api.get(f"{API}/auth/user-info/", headers=world.headers("m1"))
+    assert (await info.json())["name"] == "Emm"
+    assert any(c.accounts and c.detail.get("account") == "acme-m1" for c in seen)

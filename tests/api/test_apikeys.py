@@ -120,3 +120,13 @@ async def test_api_key_is_refused_by_every_account_and_org_endpoint(api: Any, wo
             .replace("{id}", "00000000-0000-0000-0000-000000000000")
         resp = await api.request(route.method, url, json={}, headers=headers)
         assert resp.status == 403, (route.method, url, resp.status)
+
+
+async def test_revoking_a_key_in_use_takes_effect_at_once(appliance: Appliance, call: Caller) -> None:
+    """Sign-ins are cached for a moment; revoking through the API must drop the cached one."""
+    created = (await call("POST", f"{ORG}/apikeys/", "a0", {"name": "busy"}))[1]
+    header = f"Api-Key {created['key']}"
+    assert (await appliance.authenticator.from_header(header)).org_id is not None
+    assert (await call("POST", f"{ORG}/apikeys/{created['prefix']}/revoke/", "a0"))[0] == 200
+    with pytest.raises(AuthenticationError, match="revoked"):
+        await appliance.authenticator.from_header(header)

@@ -20,7 +20,14 @@ from appliance.api.keys import APPLIANCE
 from appliance.api.pagination import page_of, paginated
 from appliance.api.urls import API
 from appliance.api.views.auth import account_json
-from appliance.api.views.orgs_common import only_fields, optional_bool, optional_text, query_flag, user_of
+from appliance.api.views.orgs_common import (
+    only_fields,
+    optional_bool,
+    optional_text,
+    publish_change,
+    query_flag,
+    user_of,
+)
 from appliance.errors import NotFound, ValidationError
 from appliance.services.accounts import AccountRecord
 
@@ -85,6 +92,7 @@ async def account_create(request: web.Request) -> web.Response:
     account = await request.app[APPLIANCE].accounts.create(
         data["email"], password, username=optional_text(data, "username"), name=optional_text(data, "name") or "",
         is_staff=bool(optional_bool(data, "is_staff")), time_zone=optional_text(data, "time_zone") or "UTC")
+    publish_change(request, accounts=True, account=account.slug)
     return respond(account_json(account), status=201)
 
 
@@ -101,6 +109,7 @@ async def account_update(request: web.Request) -> web.Response:
     updated = await request.app[APPLIANCE].accounts.update(
         account.id, name=optional_text(data, "name"), username=optional_text(data, "username"),
         time_zone=optional_text(data, "time_zone"))
+    publish_change(request, accounts=True, account=updated.slug)
     return respond(account_json(updated))
 
 
@@ -112,6 +121,7 @@ async def set_password(request: web.Request) -> web.Response:
     only_fields(data, ("password", "confirm_password"))
     await request.app[APPLIANCE].accounts.set_password(account.id, _new_password(data),
                                                        revoke_tokens=caller.id != account.id)
+    publish_change(request, accounts=True, account=account.slug)
     return respond({"status": "password set"}, status=201)
 
 
@@ -119,10 +129,14 @@ async def deactivate(request: web.Request) -> web.Response:
     """Staff: the account can no longer sign in; its ``Token`` keys are revoked, JWTs are refused."""
     require_staff(request)
     _, account = await _visible_account(request)
-    return respond(account_json(await request.app[APPLIANCE].accounts.set_active(account.id, False)))
+    changed = await request.app[APPLIANCE].accounts.set_active(account.id, False)
+    publish_change(request, accounts=True, account=account.slug)
+    return respond(account_json(changed))
 
 
 async def activate(request: web.Request) -> web.Response:
     require_staff(request)
     _, account = await _visible_account(request)
-    return respond(account_json(await request.app[APPLIANCE].accounts.set_active(account.id, True)))
+    changed = await request.app[APPLIANCE].accounts.set_active(account.id, True)
+    publish_change(request, accounts=True, account=account.slug)
+    return respond(account_json(changed))

@@ -19,6 +19,7 @@ from appliance.api.views.orgs_common import (
     optional_text,
     org_in_path,
     org_json,
+    publish_change,
     query_flag,
     user_of,
 )
@@ -74,6 +75,7 @@ async def org_create(request: web.Request) -> web.Response:
         raise ValidationError("name: this field is required", key="missing_field", detail={"name": "required"})
     org = await request.app[APPLIANCE].orgs.create(data["name"], created_by_id=user.id,
                                                    about=optional_text(data, "about") or "")
+    publish_change(request, orgs=True, org=org.slug)
     return respond(org_json(org), status=201)
 
 
@@ -94,6 +96,7 @@ async def org_update(request: web.Request) -> web.Response:
     if name is not None and not isinstance(name, str):
         raise ValidationError("name: expected text", key="wrong_type", detail={"name": "not a string"})
     updated = await request.app[APPLIANCE].orgs.update(org.id, name=name, about=optional_text(data, "about"))
+    publish_change(request, orgs=True, org=updated.slug)
     return respond(org_json(updated))
 
 
@@ -102,6 +105,7 @@ async def org_delete(request: web.Request) -> web.Response:
     _, access, org = await org_in_path(request)
     access.require(org.id, Perm.DELETE_ORG, "org")
     await request.app[APPLIANCE].orgs.delete(org.id)
+    publish_change(request, orgs=True, org=org.slug)
     return web.Response(status=204)
 
 

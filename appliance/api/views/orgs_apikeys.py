@@ -17,7 +17,7 @@ from appliance.api.jsonenc import respond
 from appliance.api.keys import APPLIANCE
 from appliance.api.pagination import page_of, paginated
 from appliance.api.urls import API
-from appliance.api.views.orgs_common import only_fields, org_in_path
+from appliance.api.views.orgs_common import only_fields, org_in_path, publish_change
 from appliance.errors import ValidationError
 from appliance.services.accounts import AccountRecord
 from appliance.services.apikeys import ApiKeyRecord
@@ -87,6 +87,7 @@ async def key_create(request: web.Request) -> web.Response:
     only_fields(data, ("name", "expiry_date"), READ_ONLY)
     record, key = await request.app[APPLIANCE].apikeys.create(org.id, data.get("name"), created_by_id=user.id,
                                                               expiry=parse_expiry(data.get("expiry_date")))
+    publish_change(request, orgs=True, org=org.slug)
     return respond({**key_json(record, org), "key": key}, status=201)
 
 
@@ -101,16 +102,19 @@ async def key_rename(request: web.Request) -> web.Response:
     data = await json_object(request)
     only_fields(data, ("name",), (*READ_ONLY, "expiry_date"))
     record = await request.app[APPLIANCE].apikeys.rename(org.id, request.match_info["prefix"], data.get("name"))
+    publish_change(request, orgs=True, org=org.slug)
     return respond(key_json(record, org))
 
 
 async def key_revoke(request: web.Request) -> web.Response:
     _, org = await _admin_org(request)
     record = await request.app[APPLIANCE].apikeys.revoke(org.id, request.match_info["prefix"])
+    publish_change(request, orgs=True, org=org.slug)
     return respond(key_json(record, org))
 
 
 async def key_delete(request: web.Request) -> web.Response:
     _, org = await _admin_org(request)
     await request.app[APPLIANCE].apikeys.delete(org.id, request.match_info["prefix"])
+    publish_change(request, orgs=True, org=org.slug)
     return web.Response(status=204)

@@ -17,6 +17,7 @@ from appliance.api.auth import principal
 from appliance.api.keys import APPLIANCE
 from appliance.api.urls import API
 from appliance.errors import PermissionDenied, ValidationError
+from appliance.events import Changes
 from appliance.services.accounts import AccountRecord
 from appliance.services.memberships import MembershipRecord
 from appliance.services.orgs import OrgRecord
@@ -76,6 +77,13 @@ def query_flag(request: web.Request, name: str) -> bool:
 def invitation_link_base(request: web.Request) -> str:
     """Invitation links point back at the address the inviter used to reach this appliance."""
     return f"{request.url.origin()}{API}/invitation/accept/"
+
+
+def publish_change(request: web.Request, *, orgs: bool = False, accounts: bool = False, **detail: Any) -> None:
+    """The org and account services have no event bus of their own yet, so their views announce what
+    changed: the GUI refreshes, and cached sign-ins and upload rights are dropped at once (a revoked
+    key or a removed member must not keep working for the cache's lifetime)."""
+    request.app[APPLIANCE].events.publish(Changes(orgs=orgs, accounts=accounts, initiator="api", detail=detail))
 
 
 def org_json(org: OrgRecord) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from appliance.api.views.orgs_common import (
     optional_text,
     org_in_path,
     org_json,
+    publish_change,
     user_of,
 )
 from appliance.errors import PermissionDenied, ValidationError
@@ -92,6 +93,7 @@ async def invite(request: web.Request) -> web.Response:
     issued = await appliance.invitations.invite(
         org.id, data["email"], data.get("role", DEFAULT_ROLE), sent_by=user, actor_role=access.role_in(org.id) or "",
         link_base=invitation_link_base(request), mailer=await mailer_of(appliance))
+    publish_change(request, orgs=True, org=org.slug)
     return respond(_issued_json(issued), status=201)
 
 
@@ -112,6 +114,7 @@ async def resend(request: web.Request) -> web.Response:
     issued = await appliance.invitations.resend(org.id, request.match_info["id"], sent_by=user,
                                                 link_base=invitation_link_base(request),
                                                 mailer=await mailer_of(appliance))
+    publish_change(request, orgs=True, org=org.slug)
     return respond(_issued_json(issued))
 
 
@@ -119,6 +122,7 @@ async def delete(request: web.Request) -> web.Response:
     _, access, org = await org_in_path(request)
     access.require(org.id, Perm.MANAGE_USERS, "org")
     await request.app[APPLIANCE].invitations.delete(org.id, request.match_info["id"])
+    publish_change(request, orgs=True, org=org.slug)
     return web.Response(status=204)
 
 
@@ -153,5 +157,6 @@ async def accept(request: web.Request) -> web.Response:
         token, account=account, password=password, name=optional_text(data, "name") or "",
         username=optional_text(data, "username"))
     org = await request.app[APPLIANCE].orgs.by_slug(result.invitation.org_slug)
+    publish_change(request, orgs=True, accounts=result.created_account, org=org.slug)
     body = {"org": org_json(org), "membership": membership_json(result.membership)}
     return respond(body, status=201 if result.created_account else 200)

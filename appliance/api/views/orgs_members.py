@@ -15,7 +15,14 @@ from appliance.api.jsonenc import respond
 from appliance.api.keys import APPLIANCE
 from appliance.api.pagination import page_of, paginated
 from appliance.api.urls import API
-from appliance.api.views.orgs_common import membership_json, only_fields, optional_bool, org_in_path, query_flag
+from appliance.api.views.orgs_common import (
+    membership_json,
+    only_fields,
+    optional_bool,
+    org_in_path,
+    publish_change,
+    query_flag,
+)
 from appliance.services.memberships import MembershipRecord
 from appliance.services.permissions import DEFAULT_ROLE, Perm
 
@@ -59,6 +66,7 @@ async def register(request: web.Request) -> web.Response:
     member = await request.app[APPLIANCE].orgs.members.register(
         org.id, require_str(data, "user", max_length=150), data.get("role", DEFAULT_ROLE),
         actor_role=access.role_in(org.id) or "")
+    publish_change(request, orgs=True, org=org.slug)
     return respond(membership_json(member), status=201)
 
 
@@ -79,6 +87,7 @@ async def member_update(request: web.Request) -> web.Response:
     member = await request.app[APPLIANCE].orgs.members.change(
         org.id, request.match_info["user"], actor_role=access.role_in(org.id) or "",
         role=data.get("role"), is_active=optional_bool(data, "is_active"))
+    publish_change(request, orgs=True, org=org.slug)
     return respond(membership_json(member))
 
 
@@ -88,4 +97,5 @@ async def member_remove(request: web.Request) -> web.Response:
     if slug != user.slug:
         access.require(org.id, Perm.MANAGE_USERS, "org")
     await request.app[APPLIANCE].orgs.members.remove(org.id, slug, actor_role=access.role_in(org.id) or "")
+    publish_change(request, orgs=True, org=org.slug)
     return web.Response(status=204)
