@@ -34,9 +34,9 @@ from appliance.services.catalogue import Catalogue
 from appliance.services.data import Readings
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.invitations import Invitations
+from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from appliance.services.mailer import PASSWORD_SECRET as SMTP_PASSWORD_SECRET
 from appliance.services.mailer import Mailer, config_from_settings
-from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from appliance.services.orgs import Orgs
 from appliance.services.projects import Projects
 from appliance.services.streamers import Streamers

@@ -7,6 +7,12 @@ first-run routing (the wizard on screen). The plot figures compare our StreamPlo
 clip to view, date axis, cursor read-out) with bare pyqtgraph plotting the same numpy arrays in the
 same run: plain ``PlotWidget.plot`` (every point drawn), and the same options set by hand (our
 overhead). Each plot is timed from setData to a finished synchronous paint (``grab``).
+
+"Data explorer path" times what the explorer does for one stream of ``--points`` readings stored in
+a running appliance: the data service read through the bridge (``window_reader``: count, read,
+records -> numpy) and the plot, to a finished paint. "All" draws the newest WINDOW_CAP readings of
+the stream (gui/operations/series.py); "every reading" reads all of them through the same service
+call, which shows what a columnar read in the data service would save (``--skip-full-read``).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import numpy as np  # noqa: E402
 
 _t_import = time.perf_counter()
 from gui.app import GuiController, create_application  # noqa: E402
+from gui.bridge import CoreThread  # noqa: E402
+from gui.operations.series import WINDOW_CAP, StreamChoice, window_reader  # noqa: E402
 from gui.plotting import pg  # noqa: E402
 from gui.qt import QApplication, QWidget, QWizard  # noqa: E402
 from gui.widgets.stream_plot import StreamPlot  # noqa: E402
@@ -72,7 +80,7 @@ def first_window(data_dir: Path) -> dict[str, float]:
     return {"window painted": painted, "core started": core_ready, "first-run wizard shown": routed}
 
 
-def stream(points: int) -> tuple[np.ndarray, np.ndarray]:
+def stream_arrays(points: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     t = 1_700_000_000.0 + np.arange(points, dtype=np.float64) * 10.0  # one reading every 10 s
     y = np.cumsum(rng.normal(0.0, 1.0, points))
@@ -103,7 +111,7 @@ def bare_tuned() -> Any:
 
 def plots(points: int, repeat: int) -> dict[str, float]:
     app = create_application()
-    t, y = stream(points)
+    t, y = stream_arrays(points)
     cases: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {
         "StreamPlot (ours)": (StreamPlot, lambda w: w.set_stream("s", t, y, name="value")),
         "pyqtgraph, plain plot()": (pg.PlotWidget, lambda w: w.plot(t, y)),
@@ -116,10 +124,76 @@ def plots(points: int, repeat: int) -> dict[str, float]:
     return {name: statistics.median(times) for name, times in results.items()}
 
 
+async def seed_stream(appliance: Any, points: int) -> tuple[Any, StreamChoice]:
+    """An org, a project, a device with one stream (all through the services) and its readings."""
+    import asyncio
+
+    from appliance.app import OWNER_EMAIL
+    from appliance.services.auth import Principal
+    from storage.streams import DataBatch
+
+    owner = await appliance.accounts.find_by_email(OWNER_EMAIL)
+    access = await appliance.orgs.access_for(Principal("gui", owner))
+    org = await appliance.orgs.create("Bench", created_by_id=owner.id)
+    project = await appliance.projects.create(access, {"name": "Bench", "org": org.slug})
+    await appliance.devices.create(access, [{"id": 0xBE, "project": project.slug}])
+    variable = await appliance.stream_ids.create_variable(access, {"name": "Bench", "lid": "5001",
+                                                                    "project": project.uuid})
+    stream = await appliance.stream_ids.create_stream(access, {"variable": variable.slug,
+                                                               "device": "d--0000-0000-0000-00be"})
+    t, y = stream_arrays(points)
+    batch = DataBatch(project=np.full(points, project.gid, np.uint32), device=np.full(points, 0xBE, np.uint64),
+                      variable=np.full(points, 0x5001, np.uint16), timestamp=(t * 1e6).astype("datetime64[us]"),
+                      streamer_local_id=np.arange(1, points + 1, dtype=np.int64), value=y)
+    await asyncio.wrap_future(appliance.streams.append_data(batch))
+    return owner, StreamChoice.of(stream)
+
+
+def explorer_path(points: int, full_read: bool) -> dict[str, float]:
+    existing = QApplication.instance()  # themed already: styling every widget again here crashes PySide6
+    app = existing if isinstance(existing, QApplication) else create_application()
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        core = CoreThread(Path(tmp) / "data", overrides=OVERRIDES, serve_http=False, run_jobs=False,
+                          console_logging=False)
+        core.start()
+        pump_until(app, lambda: core.running)
+        owner, choice = core.submit(lambda a: seed_stream(a, points)).result(600)
+        t, _y = stream_arrays(points)
+        window = (float(t[0]) - 60, float(t[-1]) + 60)
+        cases = {f"All (newest {WINDOW_CAP:,} drawn)": WINDOW_CAP}
+        if full_read:
+            cases[f"every reading ({points:,})"] = points + 1
+        for name, cap in cases.items():
+            results[name] = time_explorer(app, core, owner, choice, window, cap)
+        core.stop()
+        pump_until(app, lambda: core.join(0))
+    return results
+
+
+def time_explorer(app: QApplication, core: CoreThread, owner: Any, choice: StreamChoice,
+                  window: tuple[float, float], cap: int) -> float:
+    plot = StreamPlot()
+    plot.resize(*SIZE)
+    plot.show()
+    app.processEvents()
+    started = time.perf_counter()
+    series = core.submit(window_reader(owner, [choice], *window, cap=cap)).result(600)[0]
+    plot.set_stream(series.slug, series.t, series.y, name=choice.name)
+    plot.set_x_range(*window)
+    plot.grab()
+    elapsed = time.perf_counter() - started
+    plot.close()
+    plot.deleteLater()
+    app.processEvents()
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-full-read", action="store_true", help="skip reading every reading (slow)")
     args = parser.parse_args()
     print(f"import gui.app and pyqtgraph: {IMPORT_SECONDS * 1000:8.1f} ms")  # noqa: T201
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,6 +206,9 @@ def main() -> None:
     for name, seconds in timings.items():
         print(f"  {name:26s} {seconds * 1000:8.1f} ms   "  # noqa: T201
               f"x{seconds / raw:5.2f} of plain pyqtgraph   x{seconds / tuned:5.2f} of same options")
+    print(f"data explorer path, one stream of {args.points:,} readings (service read + plot):")  # noqa: T201
+    for name, seconds in explorer_path(args.points, not args.skip_full_read).items():
+        print(f"  {name:36s} {seconds * 1000:9.1f} ms   x{seconds / raw:6.2f} of plain pyqtgraph")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gui.bridge import CoreThread
+from gui.collector import collect_on_main_thread
 from gui.dialogs.first_run import show_first_run
 from gui.dialogs.sign_in import show_sign_in
 from gui.errors import install_excepthook, show_error
@@ -146,6 +147,7 @@ def create_application() -> QApplication:
     app.setOrganizationName("IOTile")
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app)
+    collect_on_main_thread()
     return app
 
 

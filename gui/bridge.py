@@ -9,7 +9,9 @@ waits for it. Work is a small ``async (appliance) -> T`` function wrapped in a `
 callbacks run on the Qt thread. Results travel back as closures queued under a lock and drained by a
 Qt signal (Anki's ``_closures_pending``), so no Python object crosses threads inside a signal.
 The bridge also re-emits the EventBus's ``Changes`` and ``JobChanged`` as Qt signals, and hands
-``ReportUploaded`` events over in batches.
+``ReportUploaded`` events over in batches. Stopping lets the work already submitted finish first
+(at most STOP_GRACE_SECONDS): the stores refuse to close under a running read (DuckDB raises
+"connection is busy"), which would leave the appliance half-stopped.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ T = TypeVar("T")
 CoreFn = Op[T]
 Closure = Callable[[], None]
 PROGRESS_DELAY_MS = 300  # quick work never flashes a dialog
+STOP_GRACE_SECONDS = 5.0
 
 
 class CoreThread(QObject):
@@ -62,6 +65,7 @@ class CoreThread(QObject):
         self._stopping = False
         self._unsubscribe: list[Callable[[], None]] = []
         self._closures: list[Closure] = []
+        self._in_flight: set[concurrent.futures.Future[Any]] = set()
         self._uploads: list[ReportUploaded] = []
         self._lock = threading.Lock()
         self._closures_pending.connect(self._run_closures, Qt.ConnectionType.QueuedConnection)
@@ -103,7 +107,15 @@ class CoreThread(QObject):
             future: concurrent.futures.Future[T] = concurrent.futures.Future()
             future.set_exception(StartupError("The appliance is not running.", key="not_running"))
             return future
-        return asyncio.run_coroutine_threadsafe(fn(self.appliance), loop)
+        running = asyncio.run_coroutine_threadsafe(fn(self.appliance), loop)
+        with self._lock:
+            self._in_flight.add(running)
+        running.add_done_callback(self._forget)
+        return running
+
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
 
     def op(self, parent: QObject | None, fn: CoreFn[T]) -> CoreOp[T]:
         return CoreOp(self, parent, fn)
@@ -165,6 +177,7 @@ class CoreThread(QObject):
     async def _stop_core(self) -> None:
         if self._start_future is not None:
             await asyncio.wrap_future(self._start_future)
+        await self._let_work_finish()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
@@ -174,6 +187,16 @@ class CoreThread(QObject):
             LOGGER.exception("the appliance did not stop cleanly")
         finally:
             asyncio.get_running_loop().stop()
+
+    async def _let_work_finish(self) -> None:
+        """Work submitted before stop() runs on this loop: give it STOP_GRACE_SECONDS to end."""
+        with self._lock:
+            running = [asyncio.wrap_future(f) for f in self._in_flight if not f.done()]
+        if not running:
+            return
+        _done, late = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+        if late:
+            LOGGER.warning("stopping with %d piece(s) of work still running", len(late))
 
     def restart(self, parent: QWidget | None) -> CoreOp[None]:
         """Stop and start the appliance again so changed settings (address, port) apply. Allowed while

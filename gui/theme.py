@@ -23,6 +23,7 @@ ERROR = "#a3001b"
 OK = "#1e6b2e"
 WARN = "#8a5200"
 PAGE_BG = "#f3f5f7"
+PROGRESS = "#9cbde3"  # light enough for dark text over it (the percentage sits on the bar)
 
 STYLESHEET = f"""
 QWidget {{ color: {TEXT}; }}
@@ -45,7 +46,9 @@ QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border: 1px s
                                font-weight: 600; }}
 QPushButton[role="primary"]:hover {{ background: {ACCENT_DARK}; }}
 QPushButton[role="primary"]:disabled {{ background: #9fb4cc; color: #f4f6f8; }}
+QPushButton:checked {{ background: #d6e4f5; border: 2px solid {ACCENT}; }}
 QPushButton[role="danger"] {{ color: {ERROR}; border-color: {ERROR}; }}
+QPushButton[role="danger"]:disabled {{ color: #8c959f; border-color: #c5ccd3; }}
 QLineEdit {{ min-height: 36px; padding: 2px 8px; border: 1px solid #8a96a3; border-radius: 4px;
               background: white; }}
 QLineEdit:focus {{ border: 2px solid {ACCENT}; }}
@@ -71,8 +74,8 @@ QHeaderView::section {{ background: #e4e9ee; padding: 6px; border: none;
                         border-right: 1px solid #cbd3db; font-weight: 600; }}
 QProgressBar {{ min-height: 26px; border: 1px solid #8a96a3; border-radius: 4px; text-align: center;
                 background: white; }}
-QProgressBar::chunk {{ background: {ACCENT}; }}
-QProgressBar[level="error"]::chunk {{ background: {ERROR}; }}
+QProgressBar::chunk {{ background: {PROGRESS}; }}
+QProgressBar[level="error"]::chunk {{ background: #e8a3ad; }}
 QLineEdit#claimSerial {{ font-size: 20pt; min-height: 52px; padding: 4px 12px; }}
 QTabWidget::pane {{ border: 1px solid #d0d7de; background: white; }}
 QTabBar::tab {{ min-height: 34px; padding: 4px 16px; }}

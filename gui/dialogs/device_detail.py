@@ -23,23 +23,23 @@ from gui.qt import QDialog, QHeaderView, QLabel, QPushButton, QTabWidget, QVBoxL
 from gui.theme import set_role
 
 LOGGER = logging.getLogger(__name__)
-NOT_YET = "Not available yet: this version of the appliance has no service for {}, so {} cannot be shown here."
+NOT_YET = "Not available yet: this version of the appliance has no service for {}, so {} here."
 
 
 @dataclass(frozen=True, kw_only=True)
 class MissingTab:
     title: str
     what: str  # "device notes"
-    them: str  # "they"
+    consequence: str  # "they cannot be shown"
     action: str | None = None  # a button that will exist, e.g. "Add a note…"
 
 
 MISSING_TABS: tuple[MissingTab, ...] = (
-    MissingTab(title="Properties", what="device properties", them="they"),
-    MissingTab(title="Config attributes", what="configuration attributes", them="they"),
-    MissingTab(title="Notes", what="device notes", them="notes cannot be read or added", action="Add a note…"),
-    MissingTab(title="Locations", what="device locations", them="they"),
-    MissingTab(title="Versions", what="firmware and application versions", them="they"),
+    MissingTab(title="Properties", what="device properties", consequence="they cannot be shown"),
+    MissingTab(title="Config attributes", what="configuration attributes", consequence="they cannot be shown"),
+    MissingTab(title="Notes", what="device notes", consequence="notes cannot be read or added", action="Add a note…"),
+    MissingTab(title="Locations", what="device locations", consequence="they cannot be shown"),
+    MissingTab(title="Versions", what="firmware and application versions", consequence="they cannot be shown"),
 )
 
 
@@ -96,7 +96,7 @@ class DeviceDetailDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("deviceDetailDialog")
         self.setWindowTitle(f"Device {detail.device.slug}")
-        self.resize(940, 620)
+        self.resize(1060, 640)
         self.detail = detail
         self.streams_model = StreamsModel(core, self)
         self.streams_model.set_rows(list(detail.streams))
@@ -141,14 +141,14 @@ class DeviceDetailDialog(QDialog):
 
     @staticmethod
     def _missing_page(missing: MissingTab) -> QWidget:
-        text = WrapLabel(NOT_YET.format(missing.what, missing.them))
+        text = WrapLabel(NOT_YET.format(missing.what, missing.consequence))
         text.setObjectName(f"missing_{missing.title.split()[0].lower()}")
         set_role(text, "empty")
         if missing.action is None:
             return _page(text)
         button = QPushButton(missing.action)
         button.setEnabled(False)
-        button.setToolTip(NOT_YET.format(missing.what, missing.them))
+        button.setToolTip(NOT_YET.format(missing.what, missing.consequence))
         holder = QWidget()
         holder.setLayout(button_row(button))
         return _page(text, holder)

@@ -34,7 +34,7 @@ class ExportDialog(QDialog):
         self.cancel_flag = threading.Event()
         self.running = True
         self.outcome: ExportResult | None = None
-        heading = QLabel("Exporting readings")
+        self.heading = heading = QLabel("Exporting readings…")
         set_role(heading, "section")
         self.message = WrapLabel(f"Writing {request.path}")
         self.bar = QProgressBar()
@@ -72,11 +72,13 @@ class ExportDialog(QDialog):
         self.button.setText("Close")
         self.button.setEnabled(True)
         if result.cancelled:
+            self.heading.setText("Export cancelled")
             self.message.setText("The export was cancelled and the partial file was removed.")
         else:
             self.bar.setRange(0, 1)
             self.bar.setValue(1)
             self.bar.setFormat(f"{result.rows:,} readings")
+            self.heading.setText("Export finished")
             self.message.setText(f"Saved {result.rows:,} readings to {result.path}")
             set_role(self.message, "ok")
         self.export_did_finish.emit(result)
@@ -85,6 +87,7 @@ class ExportDialog(QDialog):
         log_error(error)
         self.running = False
         text = describe(error)
+        self.heading.setText("Export failed")
         self.message.setText(f"The export failed: {text.message} {text.todo}")
         set_role(self.message, "error")
         self.button.setText("Close")

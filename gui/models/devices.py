@@ -31,7 +31,8 @@ def _last_upload(row: DeviceRow) -> str:
 
 
 COLUMNS: tuple[Column[DeviceRow], ...] = (
-    Column(key="label", title="Label", value_fn=lambda r: r.device.label),
+    Column(key="label", title="Label", value_fn=lambda r: r.device.label or "(no label)",
+           colour_fn=lambda r: None if r.device.label else MUTED),
     Column(key="serial", title="Serial number", value_fn=lambda r: r.device.slug,
            tooltip_fn=lambda r: f"{r.device.id} (0x{r.device.id:x})"),
     Column(key="project", title="Project", value_fn=lambda r: r.project_name or "Not claimed",

@@ -18,7 +18,6 @@ COLUMNS: tuple[Column[StreamRecord], ...] = (
     Column(key="name", title="Variable", value_fn=lambda s: s.var_name or "—"),
     Column(key="lid", title="Local ID", value_fn=lambda s: f"{s.lid:04x}"),
     Column(key="units", title="Units", value_fn=units),
-    Column(key="type", title="Data type", value_fn=lambda s: s.data_type),
     Column(key="enabled", title="Enabled", value_fn=lambda s: "Yes" if s.enabled else "No",
            colour_fn=lambda s: None if s.enabled else MUTED),
     Column(key="slug", title="Stream ID", value_fn=lambda s: s.slug),

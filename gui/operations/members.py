@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from appliance.app import Appliance
 from appliance.services.accounts import AccountRecord
-from appliance.services.auth import Principal
 from appliance.services.memberships import MembershipRecord
 from appliance.services.orgs import OrgRecord
 from gui.operations import Op
+from gui.operations.access import access_for, list_scope
 
 ORG_LIMIT = 500
 
 
 def org_lister(account: AccountRecord) -> Op[list[OrgRecord]]:
     async def visible_orgs(appliance: Appliance) -> list[OrgRecord]:
-        access = await appliance.orgs.access_for(Principal("gui", account))
-        ids = None if access.is_staff else frozenset(access.roles)
-        _, orgs = await appliance.orgs.page(ids, limit=ORG_LIMIT)
+        access = await access_for(appliance, account)
+        _, orgs = await appliance.orgs.page(list_scope(access), limit=ORG_LIMIT)
         return orgs
 
     return visible_orgs

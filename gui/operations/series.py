@@ -47,7 +47,8 @@ class StreamChoice:
     @classmethod
     def of(cls, stream: StreamRecord) -> StreamChoice:
         unit = stream.output_unit
-        name = f"{stream.var_name or 'Stream'} ({stream.lid:04x})"
+        lid = f"{stream.lid:04x}"
+        name = stream.var_name if lid in stream.var_name.lower() else f"{stream.var_name or 'Stream'} ({lid})"
         mdo = (float(unit.m), float(unit.d), float(unit.o or 0.0)) if unit is not None and unit.d else None
         units = unit.unit_short if unit is not None else (stream.input_unit.unit_short if stream.input_unit else "")
         return cls(stream.slug, name, units, mdo)

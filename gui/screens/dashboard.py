@@ -109,7 +109,6 @@ class DashboardScreen(Screen):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.device_table.activated.connect(lambda index: self._open_device(index.row()))
-        self.device_table.doubleClicked.connect(lambda index: self._open_device(index.row()))
         self.all_devices = QPushButton("All devices")
         self.all_devices.clicked.connect(lambda: self.navigation_requested.emit("devices", None))
         box.addWidget(self.device_summary)
@@ -121,6 +120,8 @@ class DashboardScreen(Screen):
         frame, box = card("Live feed of uploads")
         self.feed = QListWidget()
         self.feed.setObjectName("liveFeed")
+        self.feed.setWordWrap(True)  # a narrow card wraps lines instead of hiding their end
+        self.feed.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.feed.setVisible(False)
         self.feed_empty = WrapLabel("No uploads since the program started. Each upload appears here as it "
                                     "arrives.")

@@ -29,6 +29,7 @@ from gui.qt import (
     QMessageBox,
     QPushButton,
     QShortcut,
+    QShowEvent,
     Qt,
     QTableView,
     QTimer,
@@ -100,9 +101,10 @@ class DevicesScreen(Screen):
     def _build_filters(self) -> None:
         self.filter = QLineEdit()
         self.filter.setObjectName("deviceFilter")
-        self.filter.setPlaceholderText("Filter: label, serial number or project  (Ctrl+F)")
+        self.filter.setPlaceholderText("Filter devices  (Ctrl+F)")
+        self.filter.setToolTip("Shows the devices whose label, serial number or project contains this text")
         self.filter.setClearButtonEnabled(True)
-        self.filter.setMinimumWidth(340)
+        self.filter.setMinimumWidth(260)
         self.project_filter = QComboBox()
         self.project_filter.setObjectName("deviceProjectFilter")
         self.project_filter.setMinimumSize(220, 40)
@@ -151,7 +153,6 @@ class DevicesScreen(Screen):
         self.health_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self._upload_timer.timeout.connect(self.model.reload)
         self.table.activated.connect(lambda _i: self.show_details())
-        self.table.doubleClicked.connect(lambda _i: self.show_details())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.details_button.clicked.connect(self.show_details)
         self.plot_button.clicked.connect(self.plot_selected)
@@ -170,6 +171,10 @@ class DevicesScreen(Screen):
         self.filter.setFocus()
         self.filter.selectAll()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.claim.serial.setFocus()  # a scanner types into whatever has the focus: let it be the claim box
+
     # -- reading ----------------------------------------------------------------------------------
     def _on_changes(self, changes: Changes) -> None:
         if changes.devices or changes.projects:
@@ -186,6 +191,8 @@ class DevicesScreen(Screen):
         self.ctx.core.op(self, all_projects(self.ctx.session.account)).success(self._show_projects).run()
         if self.model.loaded_once:
             self.model.reload()
+        elif self._pending_project is None:
+            self.apply_filter()
 
     def _show_projects(self, projects: list[ProjectRecord]) -> None:
         self._projects = projects
@@ -193,8 +200,6 @@ class DevicesScreen(Screen):
         self._fill_project_filter()
         if self._pending_project is not None:
             self.choose_project(self._pending_project)
-        elif not self.model.loaded_once:
-            self.apply_filter()
 
     def _fill_project_filter(self) -> None:
         chosen = self.current_filter().project if self.project_filter.count() else None

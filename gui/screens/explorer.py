@@ -17,6 +17,7 @@ from appliance.events import Changes
 from appliance.ingest.pipeline import ReportUploaded
 from appliance.services.devices_records import DeviceRecord
 from gui.dialogs.export_csv import ExportDialog, show_export_csv
+from gui.errors import describe
 from gui.layout import WrapLabel, button_row, table_view
 from gui.models.readings import ReadingsModel
 from gui.models.series_feed import Loaded, SeriesFeed
@@ -95,7 +96,7 @@ class ExplorerScreen(Screen):
         self.note = WrapLabel("")
         self.note.setObjectName("explorerNote")
         set_role(self.note, "help")
-        self.layout_.addLayout(self._top_row())
+        self.layout_.addLayout(self._top_rows())
         self.layout_.addLayout(self._body(), 1)
         self.layout_.addWidget(self.note)
         self._connect()
@@ -106,7 +107,7 @@ class ExplorerScreen(Screen):
         self.device_choice.setObjectName("explorerDevice")
         self.device_choice.setEditable(True)
         self.device_choice.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.device_choice.setMinimumSize(380, 40)
+        self.device_choice.setMinimumSize(420, 40)
         completer = self.device_choice.completer()
         if completer is not None:  # type to find a device by label or serial, anywhere in the text
             completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -125,11 +126,14 @@ class ExplorerScreen(Screen):
         self.export_button.setToolTip("Save the readings of the visible range to a CSV file (Ctrl+E)")
         self.stream_list = QListWidget()
         self.stream_list.setObjectName("explorerStreams")
-        self.stream_list.setFixedWidth(300)
+        self.stream_list.setFixedWidth(280)
 
-    def _top_row(self) -> QHBoxLayout:
-        return button_row(QLabel("Device:"), self.device_choice, *self.preset_buttons, self.export_button,
-                          stretch_at=len(self.preset_buttons) + 2)
+    def _top_rows(self) -> QVBoxLayout:
+        rows = QVBoxLayout()
+        rows.setSpacing(10)
+        rows.addLayout(button_row(QLabel("Device:"), self.device_choice, self.export_button, stretch_at=2))
+        rows.addLayout(button_row(QLabel("Show:"), *self.preset_buttons))
+        return rows
 
     def _body(self) -> QHBoxLayout:
         left = QVBoxLayout()
@@ -147,14 +151,18 @@ class ExplorerScreen(Screen):
         self.table_stream = QComboBox()
         self.table_stream.setObjectName("tableStream")
         self.table_stream.setMinimumSize(300, 40)
-        self.table_count = QLabel("")
+        self.table_count = WrapLabel("")
+        set_role(self.table_count, "help")
         self.table = table_view("readingsTable")
         self.table.setModel(self.readings)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         page = QWidget()
         box = QVBoxLayout(page)
         box.setContentsMargins(8, 8, 8, 8)
-        box.addLayout(button_row(QLabel("Stream:"), self.table_stream, self.table_count))
+        box.addLayout(button_row(QLabel("Stream:"), self.table_stream))
+        box.addWidget(self.table_count)
         box.addWidget(self.table, 1)
         return page
 
@@ -165,7 +173,7 @@ class ExplorerScreen(Screen):
         self.export_button.clicked.connect(self.choose_export_file)
         self.feed.range_did_move.connect(lambda _a, _b: self._set_preset(None))
         self.feed.series_did_load.connect(self._did_load)
-        self.feed.series_did_fail.connect(lambda _e: self.note.setText("The readings could not be read."))
+        self.feed.series_did_fail.connect(self._did_fail)
         self.tabs.currentChanged.connect(lambda _i: self.update_table())
         self.table_stream.currentIndexChanged.connect(lambda _i: self.update_table())
         self.readings.rows_did_load.connect(self._table_loaded)
@@ -189,15 +197,14 @@ class ExplorerScreen(Screen):
         self.device_choice.clear()
         self.device_choice.addItems([f"{d.label}   {d.slug}" for d in devices])
         self.device_choice.blockSignals(False)
-        wanted = self._pending_device or (self.device.id if self.device else None)
+        pending, self._pending_device = self._pending_device, None
+        wanted = pending or (self.device.id if self.device else None)
         index = next((i for i, d in enumerate(devices) if d.id == wanted), 0 if devices else -1)
         self.device_choice.setCurrentIndex(index)
         if index < 0:
             self.note.setText("No device is in a project yet. Claim one on the Devices screen.")
             return
-        self._pending_device = None
-        if self.device is None or devices[index].id != self.device.id or wanted is not None:
-            self._device_chosen(index)
+        self._device_chosen(index)  # reads the device's streams again: they may have changed
 
     def open_with(self, target: object) -> None:
         if isinstance(target, DeviceRecord):
@@ -213,7 +220,7 @@ class ExplorerScreen(Screen):
             self._show_streams).run()
 
     def _show_streams(self, streams: list[StreamChoice]) -> None:
-        keep = {s.slug for s in self.checked_streams()}
+        keep = {s.slug for s in self.checked_streams()} & {s.slug for s in streams}  # same device, read again
         self.streams = streams
         self.stream_list.blockSignals(True)
         self.stream_list.clear()
@@ -227,7 +234,8 @@ class ExplorerScreen(Screen):
         self.stream_list.blockSignals(False)
         if not streams:
             self.note.setText("This device has no streams yet.")
-        self._streams_changed()
+        if [s.slug for s in self.checked_streams()] != [s.slug for s in self.feed.streams] or not streams:
+            self._streams_changed()
 
     def checked_streams(self) -> list[StreamChoice]:
         checked = {self.stream_list.item(i).data(SLUG_ROLE) for i in range(self.stream_list.count())
@@ -235,9 +243,12 @@ class ExplorerScreen(Screen):
         return [s for s in self.streams if s.slug in checked]
 
     def check_streams(self, slugs: set[str]) -> None:
+        self.stream_list.blockSignals(True)
         for i in range(self.stream_list.count()):
             item = self.stream_list.item(i)
             item.setCheckState(CHECKED if item.data(SLUG_ROLE) in slugs else Qt.CheckState.Unchecked)
+        self.stream_list.blockSignals(False)
+        self._streams_changed()
 
     def _streams_changed(self) -> None:
         chosen = self.checked_streams()
@@ -260,7 +271,8 @@ class ExplorerScreen(Screen):
             return
         chosen = self.checked_streams()
         if chosen:
-            self.ctx.core.op(self, extent_reader(self.ctx.session.account, chosen)).success(self._show_extent).run()
+            self.ctx.core.op(self, extent_reader(self.ctx.session.account, chosen)).success(
+                self._show_extent).failure(self._did_fail).run()
 
     def _show_extent(self, extent: tuple[float, float] | None) -> None:
         if self.preset != ALL:
@@ -289,6 +301,11 @@ class ExplorerScreen(Screen):
         self.note.setText(summary(loaded, {s.slug: s.name for s in self.streams}))
         set_role(self.note, "help" if all(s.complete for s in loaded.series) else "warn")
         self.update_table()
+
+    def _did_fail(self, error: BaseException) -> None:
+        text = describe(error)
+        self.note.setText(f"The readings could not be read: {text.message} {text.todo}")
+        set_role(self.note, "warn")
 
     # -- table and export -------------------------------------------------------------------------
     def update_table(self) -> None:

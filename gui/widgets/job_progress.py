@@ -12,9 +12,8 @@ import logging
 
 from appliance.jobs.records import DONE, FAILED, TERMINAL, JobChanged, JobRecord
 from gui.bridge import CoreThread
-from gui.layout import WrapLabel
 from gui.operations.jobs import job_reader
-from gui.qt import QFrame, QProgressBar, QVBoxLayout, QWidget, Signal
+from gui.qt import QFrame, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget, Signal
 from gui.theme import set_role
 
 LOGGER = logging.getLogger(__name__)
@@ -31,7 +30,8 @@ class JobProgress(QFrame):
         self.pid: str | None = None
         self.status = ""
         self._what = ""
-        self.label = WrapLabel("")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.label = QLabel("")
         self.bar = QProgressBar()
         self.bar.setObjectName("jobProgressBar")
         self.bar.setRange(0, 100)

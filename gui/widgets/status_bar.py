@@ -44,10 +44,11 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} TB"
 
 
-def _count(value: int | None, what: str) -> Rendered:
+def _count(value: int | None, what: str, tip: str = "") -> Rendered:
     if value is None:
-        return Rendered(DASH, f"{what}: not counted by this version of the appliance")
-    return Rendered(f"{value:,}")
+        return Rendered(DASH, f"{what}: not counted. Counts need a signed-in account allowed to read the "
+                              "data, and stop past a few hundred projects or a few thousand devices.")
+    return Rendered(f"{value:,}", f"{what}{tip}" if tip else "")
 
 
 def _addresses(s: StatusSnapshot) -> Rendered:
@@ -78,9 +79,12 @@ CELLS: tuple[Cell, ...] = (
     Cell(key="addresses", caption="Upload address", render=_addresses, stretch=3),
     Cell(key="uploads", caption="Uploads, last minute",
          render=lambda s: _count(s.uploads_last_minute, "Uploads in the last minute")),
-    Cell(key="readings", caption="Readings today", render=lambda s: _count(s.readings_today, "Readings today")),
+    Cell(key="readings", caption="Readings today",
+         render=lambda s: _count(s.readings_today, "Readings today",
+                                 ": readings timed since midnight in the projects you can see")),
     Cell(key="failing", caption="Devices failing",
-         render=lambda s: _count(s.failing_devices, "Devices failing their health check")),
+         render=lambda s: _count(s.failing_devices, "Devices failing their health check",
+                                 ": no upload within their health check period (see Devices)")),
     Cell(key="disk", caption="Disk free", render=_disk),
     Cell(key="jobs", caption="Jobs", render=_jobs),
 )

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from gui.plotting import pg
 from gui.qt import QLabel, QPointF, QVBoxLayout, QWidget, Signal
+from gui.theme import TEXT
 
 LOGGER = logging.getLogger(__name__)
 COLOURS = ("#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#0e7490", "#a16207")
@@ -65,7 +66,12 @@ class StreamPlot(QWidget):
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.addLegend(offset=(10, 10))
+        item.addLegend(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 230), pen=pg.mkPen("#c5ccd3"),
+                       labelTextColor=TEXT, labelTextSize="11pt")
+        for name in ("bottom", "left"):
+            axis = item.getAxis(name)
+            axis.setTextPen(pg.mkPen(TEXT))
+            axis.setPen(pg.mkPen("#8a96a3"))
         item.setAutoVisible(y=True)
         item.vb.sigXRangeChanged.connect(self._x_range_changed)
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#6b7580", width=1))
@@ -73,6 +79,7 @@ class StreamPlot(QWidget):
         item.addItem(self.crosshair, ignoreBounds=True)
         self.readout = QLabel("Move the mouse over the plot to read values.")
         self.readout.setObjectName("plotReadout")
+        self.readout.setContentsMargins(10, 4, 10, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)

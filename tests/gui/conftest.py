@@ -15,6 +15,7 @@ import pytest
 
 from appliance.app import OWNER_EMAIL, Appliance
 from gui.bridge import CoreThread
+from gui.collector import collect_on_main_thread
 from gui.operations.session import Session, sign_in
 from gui.qt import QApplication, QWidget
 from gui.screens.base import ScreenContext
@@ -30,6 +31,7 @@ START_MS = 30_000
 @pytest.fixture(autouse=True)
 def themed(qapp: QApplication) -> None:
     apply_theme(qapp)
+    collect_on_main_thread()  # as create_application does: Qt objects must never be collected off the Qt thread
 
 
 def start_core(qtbot: Any, data_dir: Path) -> CoreThread:
@@ -136,20 +138,3 @@ def quit_controller(qtbot: Any, controller: Any) -> int:
     assert controller.core.join(10)
     return codes[0]
 
-
-@pytest.fixture(autouse=True)
-def _diag_writer() -> Iterator[None]:  # TEMPORARY diagnostics
-    import sys
-    import threading
-    import time
-    import traceback
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    pass
-    frames = sys._current_frames()
-    for t in threading.enumerate():
-        if t.ident not in before and t.is_alive() and "writer" in t.name.lower():
-            print("LEAK", t.name, file=sys.stderr)
-            for other in threading.enumerate():
-                if other.ident in frames and other.ident not in before:
-                    print("THREAD", other.name, "".join(traceback.format_stack(frames[other.ident])), file=sys.stderr)

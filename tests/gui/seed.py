@@ -44,6 +44,15 @@ def site(core: CoreThread, owner: AccountRecord, project_name: str = "Line 1") -
     return call(core, make)
 
 
+def projects(core: CoreThread, owner: AccountRecord, org_slug: str, *names: str) -> None:
+    async def make(appliance: Appliance) -> None:
+        access = await appliance.orgs.access_for(Principal("gui", owner))
+        for name in names:
+            await appliance.projects.create(access, {"name": name, "org": org_slug})
+
+    call(core, make)
+
+
 def register(core: CoreThread, owner: AccountRecord, *device_ids: int) -> None:
     async def make(appliance: Appliance) -> None:
         access = await appliance.orgs.access_for(Principal("gui", owner))

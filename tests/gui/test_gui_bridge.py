@@ -79,3 +79,21 @@ def test_restart_applies_and_keeps_events(qtbot: Any, core: CoreThread) -> None:
     assert core.running and core.appliance.http_addresses
     with qtbot.waitSignal(core.job_did_change, timeout=10_000):
         call(core, lambda a: a.jobs.schedule("ping", {"seconds": 0, "steps": 1}))
+
+
+def test_stop_lets_work_already_submitted_finish(qtbot: Any, tmp_path: Path) -> None:
+    """A read still running when the stores close would make them refuse to close (DuckDB: "connection
+    is busy"), leaving the appliance half-stopped: stopping waits for it first."""
+    import asyncio
+
+    running = start_core(qtbot, tmp_path / "data")
+    finished: list[int] = []
+
+    async def slow(appliance: Appliance) -> None:
+        await asyncio.sleep(0.5)
+        finished.append(await appliance.accounts.count())  # the stores are still open
+
+    future = running.submit(slow)
+    stop_core(qtbot, running)
+    assert finished == [1] and future.result(0) is None
+    assert not running.appliance.metadata.is_open and not running.appliance.streams.is_open

@@ -30,6 +30,7 @@ def open_explorer(qtbot: Any, ctx: ScreenContext, device_id: int) -> ExplorerScr
     screen.show()
     qtbot.waitUntil(lambda: screen.device is not None and screen.device.id == device_id, timeout=10_000)
     qtbot.waitUntil(lambda: bool(screen.checked_streams()), timeout=10_000)
+    qtbot.waitUntil(lambda: screen.feed.loaded is not None and not screen.feed.busy, timeout=10_000)
     return screen
 
 
@@ -151,3 +152,18 @@ def expected_rows(ctx: ScreenContext, slugs: list[str], start: float, end: float
         return rows
 
     return call(ctx.core, read)
+
+
+def test_an_operator_may_not_read_data_and_is_told_so(qtbot: Any, ctx: ScreenContext) -> None:
+    from gui.operations.session import sign_in
+
+    site = seed.site(ctx.core, ctx.session.account)
+    seed.claimed(ctx.core, site.org.id, DEVICE)
+    seed.operator_token(ctx.core, site.org.id)
+    session = call(ctx.core, lambda a: sign_in(a, "uploader@acme.example", "uploader-pass-1", False))
+    screen = ExplorerScreen(ScreenContext(ctx.core, session, ctx.status))
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: "could not be read" in screen.note.text(), timeout=10_000)
+    assert "You may not do this" not in screen.note.text()  # the message, then what to do
+    assert "permission" in screen.note.text() and "Ask an owner or administrator" in screen.note.text()

@@ -121,3 +121,125 @@ def test_screenshots_of_sign_in_and_errors(qtbot: Any, core: CoreThread, screens
     save_shot(qtbot, second.window, screenshot_dir, "61-second-instance-window")
     box.button(QMessageBox.StandardButton.Ok).click()
     assert second.core.join(10)
+
+
+def test_screenshots_of_projects_devices_and_the_explorer(qtbot: Any, ctx: Any, screenshot_dir: Path,
+                                                          tmp_path: Path) -> None:
+    from gui.main_window import MainWindow
+
+    data = seed_site(ctx)
+    window = MainWindow(ctx.core, ctx.status)
+    qtbot.addWidget(window)
+    window.resize(*SIZE)
+    window.enter_session(ctx.session)
+    window.show()
+    shoot_dashboard(qtbot, window, ctx, screenshot_dir)
+    shoot_projects(qtbot, window, screenshot_dir)
+    shoot_devices(qtbot, window, data, screenshot_dir)
+    shoot_explorer(qtbot, window, data, screenshot_dir, tmp_path)
+    window.leave_session()
+
+
+def seed_site(ctx: Any) -> dict[str, Any]:
+    from tests.gui import seed
+
+    site = seed.site(ctx.core, ctx.session.account, "Line 1 – assembly")
+    seed.projects(ctx.core, ctx.session.account, site.org.slug, "Line 2 – packing", "Cold store")
+    main = seed.claimed(ctx.core, site.org.id, 0x1A2B, lids=(0x5001, 0x5002))
+    late = seed.claimed(ctx.core, site.org.id, 0x1A2C)
+    quiet = seed.claimed(ctx.core, site.org.id, 0x1A2D)
+    seed.set_status(ctx.core, main.device_id, last_report=seed.hours_ago(0.2), period=3600)
+    seed.set_status(ctx.core, late.device_id, last_report=seed.hours_ago(30), period=7200)
+    seed.set_status(ctx.core, quiet.device_id, last_report=None)
+    seed.register(ctx.core, ctx.session.account, 0x1B00, 0x1B01)
+    start = seed.hours_ago(24 * 6)
+    seed.add_readings(ctx.core, main, 6 * 24 * 180, first=start, step=20.0)  # more than the explorer draws at once
+    seed.add_readings(ctx.core, main, 6 * 24 * 12, first=start, step=300.0, lid=0x5002)
+    return {"site": site, "main": main, "seed": seed}
+
+
+def shoot_dashboard(qtbot: Any, window: Any, ctx: Any, directory: Path) -> None:
+    async def publish(appliance: Any) -> None:
+        for device_id, count in ((0x1A2B, 60), (0x1A2C, 12), (0x1A2B, 60)):
+            appliance.events.publish(ReportUploaded(device_id, 1, 0, count, count + 1, datetime.now(timezone.utc)))
+
+    screen = window.screens["dashboard"]
+    qtbot.waitUntil(lambda: screen.devices.rowCount() == 5, timeout=10_000)
+    call(ctx.core, publish)
+    qtbot.waitUntil(lambda: screen.feed.count() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: window.status_bar.text_of("failing") == "1", timeout=15_000)
+    save_shot(qtbot, window, directory, "12-dashboard-devices")
+
+
+def shoot_projects(qtbot: Any, window: Any, directory: Path) -> None:
+    from gui.dialogs.new_project import NewProjectDialog
+
+    window.show_screen("projects")
+    screen = window.screens["projects"]
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 6, timeout=10_000)
+    screen.table.selectRow(0)
+    save_shot(qtbot, window, directory, "70-projects")
+    screen.new_project()
+    dialog = wait_top(qtbot, NewProjectDialog, "newProjectDialog")
+    dialog.name.setText("Cold store")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.message.text() != "", timeout=10_000)
+    save_shot(qtbot, dialog, directory, "71-new-project-refused")
+    dialog.reject()
+
+
+def shoot_devices(qtbot: Any, window: Any, data: dict[str, Any], directory: Path) -> None:
+    from gui.dialogs.device_detail import DeviceDetailDialog
+
+    window.show_screen("devices")
+    screen = window.screens["devices"]
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 5 and screen.claim.project.count() == 6, timeout=10_000)
+    screen.claim.serial.setText("0x1b00")
+    screen.claim.submit()
+    qtbot.waitUntil(lambda: "claimed into" in screen.claim.message.text(), timeout=10_000)
+    screen.claim.serial.setText("0x1b0")
+    qtbot.waitUntil(lambda: screen.select_device(0x1A2C), timeout=10_000)
+    save_shot(qtbot, window, directory, "72-devices")
+    screen.start_unclaim("d--0000-0000-0000-1a2c", clean_streams=False)
+    qtbot.waitUntil(lambda: screen.job.status == "done", timeout=20_000)
+    save_shot(qtbot, window, directory, "73-devices-unclaimed")
+    qtbot.waitUntil(lambda: screen.select_device(0x1A2B), timeout=10_000)
+    screen.show_details()
+    dialog = wait_top(qtbot, DeviceDetailDialog, "deviceDetailDialog")
+    dialog.tabs.setCurrentIndex(1)
+    save_shot(qtbot, dialog, directory, "74-device-detail-streams")
+    dialog.tabs.setCurrentIndex(2)
+    save_shot(qtbot, dialog, directory, "75-device-detail-health")
+    dialog.tabs.setCurrentIndex(5)
+    save_shot(qtbot, dialog, directory, "76-device-detail-notes")
+    dialog.accept()
+
+
+def shoot_explorer(qtbot: Any, window: Any, data: dict[str, Any], directory: Path, tmp_path: Path) -> None:
+    seed, main = data["seed"], data["main"]
+    window.show_screen("devices")
+    devices = window.screens["devices"]
+    qtbot.waitUntil(lambda: devices.select_device(0x1A2B), timeout=10_000)
+    devices.plot_selected()
+    screen = window.screens["explorer"]
+    qtbot.waitUntil(lambda: screen.device is not None and screen.device.id == 0x1A2B and len(screen.streams) == 2,
+                    timeout=10_000)
+    screen.check_streams({seed.stream_slug(main, 0x5001), seed.stream_slug(main, 0x5002)})
+    qtbot.waitUntil(lambda: screen.feed.loaded is not None and not screen.feed.busy
+                    and len(screen.plot.curves) == 2, timeout=20_000)
+    save_shot(qtbot, window, directory, "80-explorer-all")
+    screen.preset_buttons[1].click()  # last day
+    qtbot.waitUntil(lambda: not screen.feed.busy and screen.feed.loaded is not None, timeout=20_000)
+    low, high = screen.plot.x_range()
+    screen.plot.readout.setText(screen.plot.read_at((low + high) / 2))
+    screen.plot.crosshair.setPos((low + high) / 2)
+    screen.plot.crosshair.setVisible(True)
+    save_shot(qtbot, window, directory, "81-explorer-day-cursor")
+    screen.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: screen.readings.loaded_once and screen.readings.rowCount() > 0, timeout=10_000)
+    save_shot(qtbot, window, directory, "82-explorer-table")
+    screen.tabs.setCurrentIndex(0)
+    dialog = screen.export_to(tmp_path / "line-1.csv")
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    save_shot(qtbot, dialog, directory, "83-export-done")
+    dialog.accept()
