@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from appliance.datadir import DataDir, default_data_dir
+from appliance.cli_support import metadata_only
 from appliance.errors import ValidationError
 from appliance.services.catalogue import Catalogue
 from appliance.services.catalogue_writes import EXISTING_MODES, ImportCounts
-from storage.metadata import MetadataStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,16 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 @asynccontextmanager
 async def _catalogue(data_dir: Path | None) -> AsyncIterator[Catalogue]:
-    layout = DataDir(data_dir or default_data_dir())
-    if not layout.metadata.exists():
-        raise ValidationError(f"no appliance data in {layout.root}; run `iotile-appliance init` first",
-                              key="no_data_dir")
-    store = MetadataStore(layout.metadata)
-    store.open()
-    try:
+    async with metadata_only(data_dir) as store:
         yield Catalogue(store)
-    finally:
-        store.close()
 
 
 def _summary(counts: ImportCounts) -> str:

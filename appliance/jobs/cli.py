@@ -14,14 +14,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from appliance.api.jsonenc import dumps
-from appliance.datadir import DataDir, default_data_dir
+from appliance.cli_support import metadata_only
 from appliance.errors import ValidationError
 from appliance.events import EventBus
 from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
 from appliance.jobs.queue import JobQueue
 from appliance.jobs.records import JobRecord, job_json
-from storage.metadata import MetadataStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,19 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 @asynccontextmanager
 async def _queue(data_dir: Path | None) -> AsyncIterator[JobQueue]:
-    layout = DataDir(data_dir or default_data_dir())
-    if not layout.metadata.exists():
-        raise ValidationError(f"no appliance data in {layout.root}; run `iotile-appliance init` first",
-                              key="no_data_dir")
-    store = MetadataStore(layout.metadata)
-    store.open()
-    try:
+    async with metadata_only(data_dir) as store:
         queue = JobQueue(store, EventBus())
         for kind in (*BUILTIN_KINDS, REPROCESS_STREAMER):
             queue.register(kind)
         yield queue
-    finally:
-        store.close()
 
 
 def _line(job: JobRecord) -> str:
