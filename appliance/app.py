@@ -220,10 +220,25 @@ class Appliance:
         if self.metadata.is_open and self.streams.is_open:
             await self.ingest.follower.stop()
         self.events.bind_loop(None)
-        await asyncio.to_thread(self.rawlog.close)
-        await asyncio.to_thread(self.streams.close)
-        await asyncio.to_thread(self.metadata.close)
-        self._lock.release()
+        try:
+            for close in (self.rawlog.close, self.streams.close, self.metadata.close):
+                await _close_quietly(close)
+        finally:
+            self._lock.release()  # whatever failed above, the next start must not find the directory locked
+
+
+async def _close_quietly(close: Any, attempts: int = 50) -> None:
+    """A store whose file is busy (a read still running) is retried briefly; a store that still
+    fails is logged and the others are closed anyway."""
+    for attempt in range(attempts):
+        try:
+            await asyncio.to_thread(close)
+            return
+        except Exception as err:  # noqa: BLE001 - shutdown must go on; the error is logged
+            if attempt == attempts - 1:
+                LOGGER.error("closing %s failed: %s", getattr(close, "__qualname__", close), err)
+                return
+            await asyncio.sleep(0.1)
 
 
 def _sockets(site: web.TCPSite) -> list[Any]:

@@ -195,18 +195,21 @@ class DevicesScreen(Screen):
             self.apply_filter()
 
     def _show_projects(self, projects: list[ProjectRecord]) -> None:
+        chosen = self.current_filter().project
         self._projects = projects
         self.claim.set_projects(projects)
-        self._fill_project_filter()
+        self._fill_project_filter(chosen)
         if self._pending_project is not None:
             self.choose_project(self._pending_project)
+        elif chosen is not None and self.current_filter().project != chosen:  # that project is gone
+            self.apply_filter()
 
-    def _fill_project_filter(self) -> None:
-        chosen = self.current_filter().project if self.project_filter.count() else None
+    def _fill_project_filter(self, chosen: str | None = None) -> None:
+        unclaimed = self.project_filter.currentIndex() == 1
         self.project_filter.blockSignals(True)
         self.project_filter.clear()
         self.project_filter.addItems(["All projects", "Not claimed"] + [p.name for p in self._projects])
-        index = next((i + 2 for i, p in enumerate(self._projects) if p.slug == chosen), 0)
+        index = next((i + 2 for i, p in enumerate(self._projects) if p.slug == chosen), 1 if unclaimed else 0)
         self.project_filter.setCurrentIndex(index)
         self.project_filter.blockSignals(False)
 

@@ -167,7 +167,7 @@ class ExplorerScreen(Screen):
         return page
 
     def _connect(self) -> None:
-        self.device_choice.activated.connect(self._device_chosen)
+        self.device_choice.currentIndexChanged.connect(self._device_chosen)  # a pick, or a typed name + Enter
         self.stream_list.itemChanged.connect(lambda _item: self._streams_changed())
         self.preset_group.idClicked.connect(self.apply_preset)
         self.export_button.clicked.connect(self.choose_export_file)
@@ -193,14 +193,14 @@ class ExplorerScreen(Screen):
 
     def _show_devices(self, devices: list[DeviceRecord]) -> None:
         self._devices = devices
-        self.device_choice.blockSignals(True)
-        self.device_choice.clear()
-        self.device_choice.addItems([f"{d.label}   {d.slug}" for d in devices])
-        self.device_choice.blockSignals(False)
         pending, self._pending_device = self._pending_device, None
         wanted = pending or (self.device.id if self.device else None)
         index = next((i for i, d in enumerate(devices) if d.id == wanted), 0 if devices else -1)
+        self.device_choice.blockSignals(True)
+        self.device_choice.clear()
+        self.device_choice.addItems([f"{d.label or '(no label)'}   {d.slug}" for d in devices])
         self.device_choice.setCurrentIndex(index)
+        self.device_choice.blockSignals(False)
         if index < 0:
             self.note.setText("No device is in a project yet. Claim one on the Devices screen.")
             return

@@ -167,3 +167,18 @@ def test_an_operator_may_not_read_data_and_is_told_so(qtbot: Any, ctx: ScreenCon
     qtbot.waitUntil(lambda: "could not be read" in screen.note.text(), timeout=10_000)
     assert "You may not do this" not in screen.note.text()  # the message, then what to do
     assert "permission" in screen.note.text() and "Ask an owner or administrator" in screen.note.text()
+
+
+def test_choosing_another_device_plots_its_streams(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    first = seed.claimed(ctx.core, site.org.id, DEVICE)
+    second = seed.claimed(ctx.core, site.org.id, 0x1235, lids=(0x5010, 0x5011))
+    seed.add_readings(ctx.core, second, 50, first=seed.hours_ago(2), lid=0x5010)
+    screen = open_explorer(qtbot, ctx, DEVICE)
+    assert [s.slug for s in screen.checked_streams()] == [seed.stream_slug(first)]
+    screen.device_choice.setCurrentIndex(1)  # as a pick in the list, or a typed name and Enter
+    qtbot.waitUntil(lambda: screen.device is not None and screen.device.id == 0x1235, timeout=10_000)
+    qtbot.waitUntil(lambda: [s.slug for s in screen.checked_streams()] == [seed.stream_slug(second, 0x5010)],
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: settled(screen) and drawn(screen) == 50, timeout=10_000)
+    assert list(screen.plot.curves) == [seed.stream_slug(second, 0x5010)]
