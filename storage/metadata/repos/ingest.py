@@ -146,7 +146,7 @@ def _streamers(session: Session, records: list[ReportRecord]) -> dict[tuple[int,
              for row in session.scalars(select(StreamerRow).where(StreamerRow.device_id.in_(devices)))}
     engines = dict(session.execute(
         select(Device.id, SensorGraph.report_processing_engine_ver).join(SensorGraph, SensorGraph.id == Device.sg_id)
-        .where(Device.id.in_(devices))).tuples().all())
+        .where(Device.id.in_(devices))).all())
     for record in records:
         key = (record.device_id, record.streamer_index)
         row = found.get(key)

@@ -51,7 +51,7 @@ def reports(session: Session, org_ids: frozenset[int] | None, *, device_id: int 
     if created_by is not None:
         stmt = stmt.where(Account.slug == created_by)
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.execute(stmt.order_by(StreamerReport.id.desc()).offset(offset).limit(limit)).tuples().all()
+    rows = session.execute(stmt.order_by(StreamerReport.id.desc()).offset(offset).limit(limit)).all()
     return int(count), rows
 
 
