@@ -46,14 +46,18 @@ install_system_packages() {
   echo "$want" | as_root tee "$stamp" >/dev/null || true
 }
 
+stamp_for() { (cat pyproject.toml; echo "$1") | sha256sum | cut -c1-16; }
+
 install_python_packages() {
   local extras=$1 want
   if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
     say "Python 3.10 or newer is needed; $PYTHON is $("$PYTHON" -V 2>&1)"; exit 1
   fi
   [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$PYTHON" -m venv "$VENV"; }
-  want=$( (cat pyproject.toml; echo "$extras") | sha256sum | cut -c1-16)
+  want=$(stamp_for "$extras")
   stamp_ok "$VENV/.iotile-stamp" "$want" && return 0
+  # a test install is a superset of a run install: do not reinstall when switching to `run`
+  [ "$extras" = "[build]" ] && stamp_ok "$VENV/.iotile-stamp" "$(stamp_for "[test,build]")" && return 0
   say "installing Python packages ($extras) into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e ".$extras"
