@@ -33,6 +33,7 @@ from appliance.services.auth import Authenticator
 from appliance.services.catalogue import Catalogue
 from appliance.services.data import Readings
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
+from appliance.services.health import DEVICE_HEALTH_CHECK
 from appliance.services.invitations import Invitations
 from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signing_key
 from appliance.services.mailer import PASSWORD_SECRET as SMTP_PASSWORD_SECRET
@@ -73,7 +74,7 @@ class Appliance:
         self.rawlog = RawLog(self.data_dir.blobs / "raw")
         self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.rawlog, self.events, self._user_key)
         self.streamers.bind_ledger(self.ingest.ledger)
-        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, REPROCESS_STREAMER):
+        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http

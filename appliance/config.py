@@ -86,6 +86,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="Finished jobs and rotated log files older than this are removed by housekeeping."),
     Setting(section="periodic", name="housekeeping_seconds", default=3600, kind=int, minimum=1,
             maximum=7 * 24 * 3600, help="Interval of the housekeeping task."),
+    Setting(section="periodic", name="device_health_check_seconds", default=1800, kind=int, minimum=10,
+            maximum=24 * 3600, help="Interval of the device health check (iotile.cloud runs it every 30 minutes)."),
     Setting(section="smtp", name="host", default="", check=_optional_host,
             help="SMTP server for invitation e-mails; empty turns e-mail off (invitation links still work)."),
     Setting(section="smtp", name="port", default=587, kind=int, minimum=1, maximum=65535, help="SMTP port."),

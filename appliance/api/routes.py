@@ -8,17 +8,22 @@ from appliance.api.views import (
     accounts,
     auth,
     catalogue,
+    config_attributes,
     data,
     devices,
     jobs,
+    locations,
+    notes,
     orgs,
     projects,
+    properties,
     server,
     streamers,
     streams,
 )
 
-RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams, streamers, data)
+RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams, streamers, data, notes,
+                    locations, properties, config_attributes)
 
 
 def setup_routes(app: web.Application) -> None:

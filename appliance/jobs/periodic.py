@@ -42,6 +42,8 @@ class PeriodicTask:
 
 PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     PeriodicTask(name="housekeeping", job_kind="housekeeping", interval_setting="periodic.housekeeping_seconds"),
+    PeriodicTask(name="device_health_check", job_kind="device_health_check",
+                 interval_setting="periodic.device_health_check_seconds"),
 )
 
 _TARGETS: dict[str, tuple[JobQueue, asyncio.AbstractEventLoop]] = {}
