@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from appliance.app import Appliance
 from appliance.config import Settings, load_settings, save_settings, validate
+from appliance.errors import StartupError
 from appliance.events import Changes
 
 LOGGER = logging.getLogger(__name__)
@@ -39,3 +40,15 @@ async def save_changes(appliance: Appliance, changes: Mapping[str, Any]) -> dict
     LOGGER.info("settings saved from the GUI: %s", ", ".join(sorted(clean)))
     appliance.events.publish(Changes(settings=True, initiator="gui", detail={"keys": sorted(clean)}))
     return values
+
+
+def secret_saver(key: str, value: str) -> Callable[[Appliance], Coroutine[Any, Any, None]]:
+    """Writes one secret (the keyring or the data directory's file store) off the Qt thread."""
+    async def save(appliance: Appliance) -> None:
+        secrets = appliance.secrets
+        if secrets is None:
+            raise StartupError("the secret store is not open", key="not_running")
+        await asyncio.to_thread(secrets.set, key, value)
+        LOGGER.info("secret %s saved from the GUI", key)
+
+    return save

@@ -13,9 +13,10 @@ from typing import Any
 
 from appliance.config import SETTINGS, Setting, validate
 from appliance.errors import ValidationError
+from appliance.services.mailer import PASSWORD_SECRET
 from gui.errors import show_error
 from gui.layout import WrapLabel, button_row
-from gui.operations.settings import RESTART_KEYS, read_settings_file, save_changes
+from gui.operations.settings import RESTART_KEYS, read_settings_file, save_changes, secret_saver
 from gui.qt import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 from gui.screens.base import Screen, ScreenContext
 from gui.theme import set_role
@@ -106,12 +107,83 @@ class SettingsScreen(Screen):
             set_role(heading, "section")
             column.addWidget(heading)
             column.addWidget(self._section([s for s in SETTINGS if s.section == section]))
+        heading = QLabel("SMTP password and data directory")
+        set_role(heading, "section")
+        column.addWidget(heading)
+        column.addWidget(self._extras())
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         return scroll
+
+    def _extras(self) -> QFrame:
+        """What is not in settings.toml: the SMTP password (kept in the secret store) and the data
+        directory (chosen on the command line)."""
+        frame = QFrame()
+        set_role(frame, "card")
+        frame.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        box = QVBoxLayout(frame)
+        box.setContentsMargins(20, 14, 20, 16)
+        box.setSpacing(4)
+        self.smtp_password = QLineEdit()
+        self.smtp_password.setObjectName("smtpPassword")
+        self.smtp_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.smtp_password.setPlaceholderText("Unchanged")
+        self.smtp_password.setFixedWidth(420)
+        self.save_password_button = QPushButton("Save password")
+        self.save_password_button.setObjectName("saveSmtpPassword")
+        self.password_result = WrapLabel("")
+        self.password_result.setObjectName("smtpPasswordResult")
+        password_help = WrapLabel("The password of the SMTP account that sends invitations. It is kept in the "
+                                  "secret store, never in settings.toml, and is used from the next e-mail on.")
+        set_role(password_help, "help")
+        label = QLabel("<b>SMTP password</b>")
+        label.setBuddy(self.smtp_password)
+        line = QHBoxLayout()
+        line.setSpacing(16)
+        line.addWidget(self.smtp_password)
+        line.addWidget(self.save_password_button)
+        line.addWidget(self.password_result, 1)
+        box.addWidget(label)
+        box.addLayout(line)
+        box.addWidget(password_help)
+        self.data_dir = QLineEdit(str(self.ctx.core.appliance.data_dir.root))
+        self.data_dir.setObjectName("dataDir")
+        self.data_dir.setReadOnly(True)
+        self.data_dir.setCursorPosition(0)
+        data_help = WrapLabel("Start with --data-dir to use another folder.")
+        set_role(data_help, "help")
+        box.addSpacing(12)
+        box.addWidget(QLabel("<b>Data directory</b>"))
+        box.addWidget(self.data_dir)
+        box.addWidget(data_help)
+        self.save_password_button.clicked.connect(self.save_password)
+        self.smtp_password.returnPressed.connect(self.save_password)
+        return frame
+
+    def save_password(self) -> None:
+        value = self.smtp_password.text()
+        if not value:
+            self.password_result.setText("Type the password first.")
+            set_role(self.password_result, "error")
+            return
+        self.save_password_button.setEnabled(False)
+        self.ctx.core.op(self, secret_saver(PASSWORD_SECRET, value)).with_progress("Saving the password…").success(
+            lambda _none: self._did_save_password()).failure(self._did_not_save_password).run()
+
+    def _did_save_password(self) -> None:
+        self.save_password_button.setEnabled(True)
+        self.smtp_password.clear()
+        self.password_result.setText("Saved.")
+        set_role(self.password_result, "ok")
+
+    def _did_not_save_password(self, error: BaseException) -> None:
+        self.save_password_button.setEnabled(True)
+        self.password_result.setText("The password was not saved.")
+        set_role(self.password_result, "error")
+        show_error(self, error)
 
     def _section(self, settings: list[Setting]) -> QFrame:
         card = QFrame()

@@ -13,7 +13,7 @@ from typing import Any
 from appliance.ingest.pipeline import ReportUploaded
 from gui.bridge import CoreThread
 from gui.dialogs.sign_in import show_sign_in
-from gui.qt import QMessageBox, QWizard
+from gui.qt import QMessageBox, QScrollArea, QWizard
 from gui.widgets.progress_delegate import PROGRESS_ROLE
 from tests.gui.conftest import (
     call,
@@ -45,7 +45,7 @@ def test_screenshots_of_the_wizard_and_every_screen(qtbot: Any, tmp_path: Path, 
     shoot_jobs(qtbot, controller, screenshot_dir)
     window.show_screen("members")
     qtbot.waitUntil(lambda: window.screens["members"].model.rowCount() > 0, timeout=10_000)
-    save_shot(qtbot, window, screenshot_dir, "30-members")
+    shoot_members(qtbot, controller, screenshot_dir)
     shoot_settings(qtbot, controller, screenshot_dir)
     assert quit_controller(qtbot, controller) == 0
 
@@ -93,6 +93,24 @@ def shoot_jobs(qtbot: Any, controller: Any, directory: Path) -> None:
     call(core, lambda a: a.jobs.cancel(job.pid))
 
 
+def shoot_members(qtbot: Any, controller: Any, directory: Path) -> None:
+    from gui.dialogs.invite import InviteDialog
+
+    window = controller.window
+    screen = window.screens["members"]
+    screen.invite()
+    dialog = wait_top(qtbot, InviteDialog, "inviteDialog")
+    dialog.email.setText("bob@acme.example")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.link.text() != "", timeout=10_000)
+    save_shot(qtbot, dialog, directory, "31-invite-link")
+    dialog.accept()
+    qtbot.waitUntil(lambda: screen.invitations.rowCount() == 1, timeout=10_000)
+    screen.table.selectRow(0)
+    screen.invitation_table.selectRow(0)
+    save_shot(qtbot, window, directory, "30-members")
+
+
 def shoot_settings(qtbot: Any, controller: Any, directory: Path) -> None:
     window = controller.window
     window.show_screen("settings")
@@ -101,6 +119,10 @@ def shoot_settings(qtbot: Any, controller: Any, directory: Path) -> None:
     screen.fields["server.port"].edit.setText("70000")
     screen.save()
     save_shot(qtbot, window, directory, "40-settings-refused")
+    screen.smtp_password.setText("secret")
+    scroll = screen.findChild(QScrollArea)
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    save_shot(qtbot, window, directory, "41-settings-smtp-password")
 
 
 def test_screenshots_of_sign_in_and_errors(qtbot: Any, core: CoreThread, screenshot_dir: Path) -> None:

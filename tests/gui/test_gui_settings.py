@@ -61,3 +61,18 @@ def test_restart_button_restarts_the_server(qtbot: Any, ctx: ScreenContext) -> N
     screen.restart_server()  # the test overrides keep port 0, so the restart cannot collide
     qtbot.waitUntil(lambda: "restarted" in screen.result.text(), timeout=30_000)
     assert ctx.core.running and ctx.core.appliance.settings["jobs.workers"] == 2
+
+
+def test_smtp_password_goes_to_the_secret_store(qtbot: Any, ctx: ScreenContext) -> None:
+    from appliance.services.mailer import PASSWORD_SECRET
+
+    screen = open_settings(qtbot, ctx)
+    assert screen.smtp_password.echoMode() == screen.smtp_password.EchoMode.Password
+    assert screen.data_dir.isReadOnly()
+    assert screen.data_dir.text() == str(ctx.core.appliance.data_dir.root)
+    screen.smtp_password.setText("s3cret-smtp")
+    screen.save_password()
+    qtbot.waitUntil(lambda: screen.password_result.text() == "Saved.", timeout=10_000)
+    assert screen.smtp_password.text() == ""
+    secrets = ctx.core.appliance.secrets
+    assert secrets is not None and secrets.get(PASSWORD_SECRET) == "s3cret-smtp"
