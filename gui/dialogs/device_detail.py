@@ -1,6 +1,6 @@
-"""Device detail: overview, streams, health and (when their services exist) properties, configuration
-attributes, notes, locations and versions. ``show_device_detail`` reads everything first and opens
-the dialog only then, so the tabs never fill in one by one.
+"""Device detail: overview, streams, health, properties, configuration attributes, notes (with "Add a
+note…"), locations and (when its service exists) versions. ``show_device_detail`` reads everything
+first and opens the dialog only then, so the tabs never fill in one by one.
 
 Tabs whose service this version of the appliance lacks say so in words, instead of being left out:
 the operator learns where the information will be, and nobody reads an empty tab as "none".
@@ -8,22 +8,41 @@ the operator learns where the information will be, and nobody reads an empty tab
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from appliance.services.accounts import AccountRecord
+from appliance.services.config_attributes import AttributeRecord
+from appliance.services.locations import LocationRecord
+from appliance.services.notes import MAX_NOTE_LENGTH, NoteRecord
+from appliance.services.properties import PropertyRecord
 from gui.bridge import CoreThread
+from gui.errors import show_error
 from gui.layout import WrapLabel, button_row, form_layout, table_view
 from gui.models.devices import HEALTH_COLOURS, HEALTH_TIPS
 from gui.models.jobs import local_time
 from gui.models.streams import StreamsModel
-from gui.operations.device_detail import DeviceDetail, detail_reader
+from gui.operations.device_detail import DeviceDetail, TabRows, detail_reader, note_adder
 from gui.operations.devices import HEALTH_LABELS
-from gui.qt import QDialog, QHeaderView, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from gui.qt import (
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 from gui.theme import set_role
 
 LOGGER = logging.getLogger(__name__)
 NOT_YET = "Not available yet: this version of the appliance has no service for {}, so {} here."
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,12 +54,25 @@ class MissingTab:
 
 
 MISSING_TABS: tuple[MissingTab, ...] = (
-    MissingTab(title="Properties", what="device properties", consequence="they cannot be shown"),
-    MissingTab(title="Config attributes", what="configuration attributes", consequence="they cannot be shown"),
-    MissingTab(title="Notes", what="device notes", consequence="notes cannot be read or added", action="Add a note…"),
-    MissingTab(title="Locations", what="device locations", consequence="they cannot be shown"),
     MissingTab(title="Versions", what="firmware and application versions", consequence="they cannot be shown"),
 )
+
+
+def property_line(p: PropertyRecord) -> str:
+    return f"{p.name}: {p.str_value}" + ("   (system)" if p.is_system else "")
+
+
+def attribute_line(a: AttributeRecord) -> str:
+    return f"{a.name}: {json.dumps(a.data, sort_keys=True)}   (updated {local_time(a.updated_on)})"
+
+
+def note_line(n: NoteRecord) -> str:
+    who = f"@{n.username}" if n.username else "the appliance"
+    return f"{local_time(n.timestamp)}  {who}: {n.note}"
+
+
+def location_line(loc: LocationRecord) -> str:
+    return f"{local_time(loc.timestamp)}  {loc.lat:.6f}, {loc.lon:.6f}" + (f"   by {loc.user}" if loc.user else "")
 
 
 def _page(*widgets: QWidget) -> QWidget:
@@ -92,11 +124,14 @@ def health_rows(detail: DeviceDetail) -> list[tuple[str, str]]:
 
 
 class DeviceDetailDialog(QDialog):
-    def __init__(self, core: CoreThread, detail: DeviceDetail, parent: QWidget | None = None) -> None:
+    def __init__(self, core: CoreThread, detail: DeviceDetail, account: AccountRecord,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("deviceDetailDialog")
         self.setWindowTitle(f"Device {detail.device.slug}")
         self.resize(1060, 640)
+        self.core = core
+        self.account = account
         self.detail = detail
         self.streams_model = StreamsModel(core, self)
         self.streams_model.set_rows(list(detail.streams))
@@ -105,6 +140,21 @@ class DeviceDetailDialog(QDialog):
         self.tabs.addTab(_page(_form(overview_rows(detail))), "Overview")
         self.tabs.addTab(self._streams_page(), f"Streams ({len(detail.streams)})")
         self.tabs.addTab(_page(_form(health_rows(detail))), "Health")
+        self.properties_list = self._list("deviceProperties")
+        self.attributes_list = self._list("deviceAttributes")
+        self.notes_list = self._list("deviceNotes")
+        self.locations_list = self._list("deviceLocations")
+        self.properties_note = self._fill(self.properties_list, detail.properties, property_line,
+                                          "This device has no properties.")
+        self.attributes_note = self._fill(self.attributes_list, detail.attributes, attribute_line,
+                                          "This device has no configuration attributes.")
+        self.notes_note = self._fill(self.notes_list, detail.notes, note_line, "No notes on this device yet.")
+        self.locations_note = self._fill(self.locations_list, detail.locations, location_line,
+                                         "No locations recorded for this device.")
+        self.tabs.addTab(self._list_page(self.properties_list, self.properties_note), "Properties")
+        self.tabs.addTab(self._list_page(self.attributes_list, self.attributes_note), "Config attributes")
+        self.tabs.addTab(self._notes_page(), "Notes")
+        self.tabs.addTab(self._list_page(self.locations_list, self.locations_note), "Locations")
         for missing in MISSING_TABS:
             self.tabs.addTab(self._missing_page(missing), missing.title)
         close = QPushButton("Close")
@@ -140,6 +190,90 @@ class DeviceDetailDialog(QDialog):
         return page
 
     @staticmethod
+    def _list(name: str) -> QListWidget:
+        widget = QListWidget()
+        widget.setObjectName(name)
+        widget.setAlternatingRowColors(True)
+        widget.setWordWrap(True)
+        return widget
+
+    @staticmethod
+    def _fill(widget: QListWidget, tab: TabRows[R], line: Callable[[R], str], empty: str,
+              note: QLabel | None = None) -> QLabel:
+        """Put the rows in the list; the label under it says why it is empty, or that it is cut short."""
+        widget.clear()
+        widget.addItems([line(row) for row in tab.rows])
+        if tab.refused:
+            text = tab.refused
+        elif not tab.rows:
+            text = empty
+        elif tab.count > len(tab.rows):
+            text = f"Showing the first {len(tab.rows):,} of {tab.count:,}."
+        else:
+            text = ""
+        label = note or WrapLabel("")
+        label.setText(text)
+        label.setVisible(bool(text))
+        widget.setVisible(bool(tab.rows))
+        set_role(label, "empty")
+        return label
+
+    @staticmethod
+    def _list_page(widget: QListWidget, note: QLabel, *extra: QWidget) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(12, 12, 12, 12)
+        box.addWidget(note)
+        box.addWidget(widget, 1)
+        for item in extra:
+            box.addWidget(item)
+        return page
+
+    def _notes_page(self) -> QWidget:
+        self.note_edit = QLineEdit()
+        self.note_edit.setObjectName("noteText")
+        self.note_edit.setPlaceholderText("Write a note about this device")
+        self.note_edit.setMaxLength(MAX_NOTE_LENGTH)
+        self.note_edit.returnPressed.connect(self.add_note)
+        self.note_button = QPushButton("Add a note…")
+        self.note_button.setObjectName("addNote")
+        self.note_button.setToolTip("Post the text on the left as a note by you, timed now")
+        self.note_button.clicked.connect(self.add_note)
+        self.note_edit.textChanged.connect(self._note_changed)
+        self._note_changed()
+        holder = QWidget()
+        row = button_row(self.note_edit, self.note_button)
+        row.setStretch(0, 1)
+        row.setContentsMargins(0, 0, 0, 0)
+        holder.setLayout(row)
+        return self._list_page(self.notes_list, self.notes_note, holder)
+
+    def _note_changed(self) -> None:
+        self.note_button.setEnabled(bool(self.note_edit.text().strip()) and self.note_edit.isEnabled())
+
+    def add_note(self) -> None:
+        text = self.note_edit.text().strip()
+        if not text:
+            return
+
+        def added(notes: TabRows[NoteRecord]) -> None:
+            self.note_edit.setEnabled(True)
+            self.note_edit.clear()
+            self._fill(self.notes_list, notes, note_line, "No notes on this device yet.", self.notes_note)
+            if notes.rows:
+                self.notes_list.scrollToBottom()
+
+        def failed(error: BaseException) -> None:
+            self.note_edit.setEnabled(True)
+            self._note_changed()
+            show_error(self, error)
+
+        self.note_edit.setEnabled(False)
+        self.note_button.setEnabled(False)
+        self.core.op(self, note_adder(self.account, self.detail.device.id, text)).with_progress(
+            "Adding the note…").success(added).failure(failed).run()
+
+    @staticmethod
     def _missing_page(missing: MissingTab) -> QWidget:
         text = WrapLabel(NOT_YET.format(missing.what, missing.consequence))
         text.setObjectName(f"missing_{missing.title.split()[0].lower()}")
@@ -161,7 +295,7 @@ def show_device_detail(core: CoreThread, parent: QWidget | None, account: Accoun
                        slug: str) -> None:
     """Read the device, then open its dialog (non-modal: several devices can be compared)."""
     def open_dialog(detail: DeviceDetail) -> None:
-        dialog = DeviceDetailDialog(core, detail, parent)
+        dialog = DeviceDetailDialog(core, detail, account, parent)
         dialog.show()
         dialog.raise_()
 

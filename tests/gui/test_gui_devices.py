@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from appliance.errors import ValidationError
+from appliance.services.properties import NewProperty
 from gui.dialogs.device_detail import DeviceDetailDialog
+from gui.operations.access import access_for
+from gui.operations.device_detail import services_of, target_of
 from gui.operations.devices import parse_serial
 from gui.qt import QApplication, QMessageBox, Qt
 from gui.screens.base import ScreenContext
@@ -148,8 +151,60 @@ def test_device_detail_dialog(qtbot: Any, ctx: ScreenContext) -> None:
                                    "Locations", "Versions"]
     assert dialog.streams_model.rowCount() == 2
     assert {s.lid for s in dialog.detail.streams} == {0x5001, 0x5002}
+    dialog.tabs.setCurrentIndex(7)
+    assert "Not available yet" in dialog.tabs.currentWidget().findChild(object, "missing_versions").text()
+    assert dialog.notes_list.count() == 0 and dialog.notes_note.text() == "No notes on this device yet."
+    dialog.accept()
+
+
+def open_detail(qtbot: Any, ctx: ScreenContext) -> DeviceDetailDialog:
+    screen = open_screen(qtbot, ctx)
+    qtbot.waitUntil(lambda: screen.select_device(DEVICE), timeout=10_000)
+    screen.show_details()
+    dialog = wait_top(qtbot, DeviceDetailDialog, "deviceDetailDialog")
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_device_detail_adds_a_note(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    seed.claimed(ctx.core, site.org.id, DEVICE)
+    dialog = open_detail(qtbot, ctx)
     dialog.tabs.setCurrentIndex(5)
-    assert "Not available yet" in dialog.tabs.currentWidget().findChild(object, "missing_notes").text()
+    assert not dialog.note_button.isEnabled()
+    qtbot.keyClicks(dialog.note_edit, "Replaced the battery")
+    assert dialog.note_button.isEnabled()
+    qtbot.mouseClick(dialog.note_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.notes_list.count() == 1, timeout=10_000)
+    assert dialog.notes_list.item(0).text().endswith(f"@{ctx.session.account.username}: Replaced the battery")
+    assert dialog.note_edit.text() == "" and not dialog.notes_note.isVisibleTo(dialog)
+
+    async def notes(appliance: Any) -> Any:
+        access = await access_for(appliance, ctx.session.account)
+        return await services_of(appliance).notes.list(access, target_of(DEVICE), start=None, end=None,
+                                                       lastn=None, offset=0, limit=10)
+
+    count, rows = call(ctx.core, notes)
+    assert count == 1 and rows[0].note == "Replaced the battery" and rows[0].type == "ui"
+    dialog.accept()
+
+
+def test_device_detail_shows_properties(qtbot: Any, ctx: ScreenContext) -> None:
+    site = seed.site(ctx.core, ctx.session.account)
+    seed.claimed(ctx.core, site.org.id, DEVICE)
+
+    async def add_property(appliance: Any) -> None:
+        access = await access_for(appliance, ctx.session.account)
+        new = NewProperty(target=target_of(DEVICE), name="Location", type="str", text="Line 1, bay 4")
+        await services_of(appliance).properties.create(access, new, ctx.session.account.id)
+
+    call(ctx.core, add_property)
+    dialog = open_detail(qtbot, ctx)
+    assert dialog.properties_list.count() == 1
+    assert dialog.properties_list.item(0).text() == "Location: Line 1, bay 4"
+    assert dialog.detail.properties.count == 1 and dialog.detail.attributes.rows == ()
+    assert dialog.attributes_note.text() == "This device has no configuration attributes."
+    assert dialog.locations_note.text() == "No locations recorded for this device."
     dialog.accept()
 
 
