@@ -127,7 +127,6 @@ class Appliance:
                 raise StartupError(f"cannot start: {err}", key="startup") from err
             raise
         self._started = True
-        self.events.bind_loop(asyncio.get_running_loop())
         LOGGER.info("IOTile Appliance started on %s", self.data_dir.root)
 
     async def stop(self) -> None:
@@ -220,7 +219,6 @@ class Appliance:
         await self.jobs.stop()
         if self.metadata.is_open and self.streams.is_open:
             await self.ingest.follower.stop()
-        self.events.bind_loop(None)
         try:
             for close in (self.rawlog.close, self.streams.close, self.metadata.close):
                 await _close_quietly(close)

@@ -2,12 +2,11 @@
 
 One typed mechanism (STYLE B.6): an event is a frozen dataclass; subscribers register for a class
 and are called on the appliance's loop thread. A failing subscriber is logged and never breaks the
-publisher. Thread-safe publishing from worker threads goes through ``publish_threadsafe``.
+publisher.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,10 +36,6 @@ class Changes:
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Callable[[Any], None]]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def bind_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        self._loop = loop
 
     def subscribe(self, kind: type[E], callback: Callable[[E], None]) -> Callable[[], None]:
         """Returns the function that unsubscribes."""
@@ -54,10 +49,3 @@ class EventBus:
                     callback(event)
                 except Exception:
                     LOGGER.exception("subscriber %r failed on %r", callback, type(event).__name__)
-
-    def publish_threadsafe(self, event: object) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            self.publish(event)
-        else:
-            loop.call_soon_threadsafe(self.publish, event)

@@ -35,11 +35,3 @@ def setup_logging(logs_dir: Path, level: str = "INFO", *, console: bool = True) 
     for noisy in ("aiohttp.access", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-
-def remove_file_logging() -> None:
-    """Detach and close the file handler so a data directory can be removed (tests, GUI switch)."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
-            root.removeHandler(handler)
-            handler.close()

@@ -99,8 +99,3 @@ class PeriodicScheduler:
         self._scheduler = None
         with _TARGETS_LOCK:
             _TARGETS.pop(self._id, None)
-
-    def next_runs(self) -> dict[str, Any]:
-        if self._scheduler is None:
-            return {}
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}

@@ -40,10 +40,6 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def needs_rehash(stored_hash: str) -> bool:
-    return _HASHER.check_needs_rehash(stored_hash)
-
-
 def generate_password(length: int = 16) -> str:
     """A one-time password an operator can read aloud: no look-alike characters."""
     alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "Il1O0o")

@@ -45,14 +45,6 @@ def org_lister(account: AccountRecord) -> Op[list[OrgRecord]]:
     return visible_orgs
 
 
-def member_lister(org_id: int) -> Op[list[MembershipRecord]]:
-    async def members(appliance: Appliance) -> list[MembershipRecord]:
-        _, rows = await appliance.orgs.members.page(org_id, include_inactive=True, limit=1000)
-        return rows
-
-    return members
-
-
 def org_members(account: AccountRecord, org_id: int) -> Op[OrgMembers]:
     """Members always; pending invitations only for those who may manage users (as ``pending/``)."""
     async def read(appliance: Appliance) -> OrgMembers:
