@@ -26,6 +26,9 @@ from storage.streams import DataBatch, EventBatch, Prepared, prepare
 SYSTEM_SELECTOR = 0x5FFF
 COMPLETE_REPORT, CHOPPED_REPORT = 0x5A05, 0x5A06
 OS_VERSION, APP_VERSION = 0x5C08, 0x5C09
+PREPARE_IN_WRITER = 1_000
+"""Data batches up to this many rows are prepared by the store's writer, merged with the others
+of its group commit; bigger ones are prepared here, in parallel with other uploads."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ class Assembled:
     versions: list[Version] = field(default_factory=list)
     last_reboot_ts: datetime | None = None
     prepared: tuple[Prepared | None, Prepared | None] = (None, None)
-    """The rows checked and sorted for the store, done here off the store's single writer."""
+    """The rows checked and sorted for the store, done here off the store's single writer. Small
+    data batches are left unprepared (``data`` only): the writer merges a group's small batches and
+    prepares them once, since preparing costs ~0.2 ms of fixed overhead whatever the size."""
 
 
 def decode_version(value: int) -> tuple[int, int, int]:
@@ -96,7 +101,7 @@ def assemble(report: DecodedReport, target: UploadTarget, *, last_id: int, recei
     event_batch, payloads = _events(events, target, report, event_key)
     return Assembled(data, event_batch, payloads, int(ids.min()), int(ids.max()),
                      len(data) if data is not None else 0, len(events), versions, reboot_ts,
-                     prepare(data, event_batch))
+                     prepare(data if data is not None and len(data) > PREPARE_IN_WRITER else None, event_batch))
 
 
 def _data(report: DecodedReport, new: npt.NDArray[np.bool_], stamps: npt.NDArray[np.datetime64],

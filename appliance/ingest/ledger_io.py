@@ -92,9 +92,12 @@ class LedgerIO:
         reboot = _naive(assembled.last_reboot_ts) if assembled.last_reboot_ts else None
         logged = replace(entry, last_id=new_last, last_reboot_ts=reboot)
         data, events = assembled.prepared
+        small = assembled.data if data is None else None
 
         def write(ctx: WriteContext) -> None:
             ctx.append_prepared(data, events)
+            if small is not None:
+                ctx.append_small(small)
             ctx.ledger.record(logged)
 
         await asyncio.wrap_future(self._streams.write(write))

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from storage.streams import ledger
-from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
+from storage.streams.batches import DataBatch, EventBatch, concat_batches, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS, Column, names
 from storage.streams.errors import StreamStoreError
 from storage.streams.ids import IdBlocks
@@ -63,6 +63,7 @@ class WriteContext:
         self.ids = ids or IdBlocks(block=1)
         self.data: list[pa.Table] = []
         self.events: list[pa.Table] = []
+        self.small: list[DataBatch] = []
         self.ledger = ledger.LedgerBatch()
 
     def append_data(self, batch: DataBatch | pa.Table) -> int:
@@ -80,6 +81,13 @@ class WriteContext:
                 target.append(prepared.table)
                 added += int(prepared.table.num_rows)
         return added
+
+    def append_small(self, batch: DataBatch) -> int:
+        """Queue a small batch unprepared: the group's small batches are merged and prepared once
+        (preparing has a fixed cost far above a few rows' share of it). Invalid rows fail the
+        merged insert, and the group is then retried task by task, which finds the culprit."""
+        self.small.append(batch)
+        return len(batch)
 
     def append_events(self, batch: EventBatch | pa.Table) -> int:
         """Queue events for this group's insert; returns how many."""
@@ -212,6 +220,9 @@ def _rollback(conn: Conn, ids: IdBlocks) -> None:
 
 def insert_pending(ctx: WriteContext) -> None:
     """Insert prepared tables with one statement per table, assigning ids from the counters."""
+    if ctx.small:
+        ctx.data.append(prepare_data(concat_batches(ctx.small)))
+        ctx.small = []
     _insert(ctx, DATA_TABLE, DATA_COLUMNS, ctx.data)
     _insert(ctx, EVENTS_TABLE, EVENT_COLUMNS, ctx.events)
     ctx.ledger.flush(ctx.conn, ctx.ids)
