@@ -32,6 +32,9 @@ from appliance.services.apikeys import ApiKeys
 from appliance.services.auth import Authenticator
 from appliance.services.catalogue import Catalogue
 from appliance.services.data import Readings
+from appliance.services.data_arrays import ReadingArrays
+from appliance.services.datablocks import DataBlocks
+from appliance.services.datablocks_jobs import DATABLOCK_JOB_KINDS
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.health import DEVICE_HEALTH_CHECK
 from appliance.services.invitations import Invitations
@@ -39,6 +42,7 @@ from appliance.services.jwt_codec import SIGNING_KEY_SECRET, JwtCodec, new_signi
 from appliance.services.mailer import PASSWORD_SECRET as SMTP_PASSWORD_SECRET
 from appliance.services.mailer import Mailer, config_from_settings
 from appliance.services.orgs import Orgs
+from appliance.services.ota import Ota
 from appliance.services.projects import Projects
 from appliance.services.streamers import Streamers
 from appliance.services.streams import Streams
@@ -71,10 +75,13 @@ class Appliance:
         self.devices = Devices(self.metadata, self.streams, self.jobs, self.events)
         self.stream_ids = Streams(self.metadata, self.events)
         self.streamers = Streamers(self.metadata)
+        self.datablocks = DataBlocks(self.metadata, self.streams, self.jobs, self.events)
+        self.reading_arrays = ReadingArrays(self.metadata, self.streams)  # columnar reads: plots, exports
         self.rawlog = RawLog(self.data_dir.blobs / "raw")
         self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.rawlog, self.events, self._user_key)
+        self.ota = Ota(self.metadata, self.blobs, self.events)  # confirms deployments from ingest's versions
         self.streamers.bind_ledger(self.ingest.ledger)
-        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK):
+        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, *DATABLOCK_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http

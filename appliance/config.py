@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -47,6 +48,22 @@ def _optional_host(value: Any) -> str | None:
     return None if value == "" else _host(value)
 
 
+def _public_url(value: Any) -> str | None:
+    """Empty, or http(s)://host[:port][/path] with nothing after the path (links are built on it)."""
+    if value == "":
+        return None
+    wrong = "an http:// or https:// address such as http://192.168.1.20:8000, or empty"
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        port_ok = parts is not None and (parts.port is None or parts.port > 0)
+    except ValueError:
+        return wrong
+    if parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.hostname \
+            or parts.query or parts.fragment or any(c.isspace() for c in value):
+        return wrong
+    return None
+
+
 def _security(value: Any) -> str | None:
     return None if value in ("starttls", "ssl", "none") else "one of starttls, ssl, none"
 
@@ -70,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
             help="Largest request body accepted (report and file uploads); larger ones get 413."),
     Setting(section="server", name="max_json_bytes", default=4 * 1024 * 1024, kind=int,
             minimum=1024, maximum=2**31, help="Largest JSON request body accepted; larger ones get 413."),
+    Setting(section="server", name="public_url", default="", check=_public_url,
+            help="The address people and devices reach this appliance at (http://host:port), used in invitation "
+                 "links; empty: the address the inviter used (API) or this computer's first LAN address (desktop)."),
     Setting(section="auth", name="jwt_expiry_seconds", default=7 * 24 * 3600, kind=int,
             minimum=60, maximum=10 * 365 * 24 * 3600, help="Lifetime of a JWT (iotile.cloud: 7 days)."),
     Setting(section="auth", name="jwt_refresh_seconds", default=180 * 24 * 3600, kind=int,

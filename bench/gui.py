@@ -9,10 +9,12 @@ same run: plain ``PlotWidget.plot`` (every point drawn), and the same options se
 overhead). Each plot is timed from setData to a finished synchronous paint (``grab``).
 
 "Data explorer path" times what the explorer does for one stream of ``--points`` readings stored in
-a running appliance: the data service read through the bridge (``window_reader``: count, read,
-records -> numpy) and the plot, to a finished paint. "All" draws the newest WINDOW_CAP readings of
-the stream (gui/operations/series.py); "every reading" reads all of them through the same service
-call, which shows what a columnar read in the data service would save (``--skip-full-read``).
+a running appliance, from DuckDB to pixels: the columnar read through the bridge (``window_reader``:
+permission check, count, then the per-pixel-column min/max read or every reading, numpy to the Qt
+thread) and the plot, to a finished paint. "All" is the whole stream at screen resolution (what the
+explorer draws); "one day" and "ten minutes" are zooms (the second reads every reading); "every
+reading" forces the raw array read of all ``--points`` readings and plots them, the same array
+size as the bare pyqtgraph figure above it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import numpy as np  # noqa: E402
 _t_import = time.perf_counter()
 from gui.app import GuiController, create_application  # noqa: E402
 from gui.bridge import CoreThread  # noqa: E402
-from gui.operations.series import WINDOW_CAP, StreamChoice, window_reader  # noqa: E402
+from gui.models.series_feed import buckets_for  # noqa: E402
+from gui.operations.series import StreamChoice, window_reader  # noqa: E402
 from gui.plotting import pg  # noqa: E402
 from gui.qt import QApplication, QWidget, QWizard  # noqa: E402
 from gui.widgets.stream_plot import StreamPlot  # noqa: E402
@@ -149,10 +152,10 @@ async def seed_stream(appliance: Any, points: int) -> tuple[Any, StreamChoice]:
     return owner, StreamChoice.of(stream)
 
 
-def explorer_path(points: int, full_read: bool) -> dict[str, float]:
+def explorer_path(points: int, repeat: int) -> dict[str, float]:
     existing = QApplication.instance()  # themed already: styling every widget again here crashes PySide6
     app = existing if isinstance(existing, QApplication) else create_application()
-    results: dict[str, float] = {}
+    results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         core = CoreThread(Path(tmp) / "data", overrides=OVERRIDES, serve_http=False, run_jobs=False,
                           console_logging=False)
@@ -160,25 +163,33 @@ def explorer_path(points: int, full_read: bool) -> dict[str, float]:
         pump_until(app, lambda: core.running)
         owner, choice = core.submit(lambda a: seed_stream(a, points)).result(600)
         t, _y = stream_arrays(points)
-        window = (float(t[0]) - 60, float(t[-1]) + 60)
-        cases = {f"All (newest {WINDOW_CAP:,} drawn)": WINDOW_CAP}
-        if full_read:
-            cases[f"every reading ({points:,})"] = points + 1
-        for name, cap in cases.items():
-            results[name] = time_explorer(app, core, owner, choice, window, cap)
+        middle = float(t[points // 2])
+        cases: dict[str, tuple[float, float, int | None]] = {
+            "All (min/max per pixel column)": (float(t[0]) - 60, float(t[-1]) + 60, None),
+            "zoom: one day": (middle, middle + 86_400, None),
+            "zoom: ten minutes (every reading)": (middle, middle + 600, None),
+            f"every reading ({points:,}), raw read": (float(t[0]) - 60, float(t[-1]) + 60, points + 1),
+        }
+        for _ in range(repeat):
+            for name, (low, high, raw_limit) in cases.items():
+                results.setdefault(name, []).append(time_explorer(app, core, owner, choice, (low, high), raw_limit))
         core.stop()
         pump_until(app, lambda: core.join(0))
-    return results
+    return {name: statistics.median(times) for name, times in results.items()}
 
 
 def time_explorer(app: QApplication, core: CoreThread, owner: Any, choice: StreamChoice,
-                  window: tuple[float, float], cap: int) -> float:
+                  window: tuple[float, float], raw_limit: int | None) -> float:
+    """As SeriesFeed does: the visible range plus a quarter each side, a bucket per pixel column."""
     plot = StreamPlot()
     plot.resize(*SIZE)
     plot.show()
     app.processEvents()
+    low, high = window
+    margin = (high - low) * 0.25
+    read = window_reader(owner, [choice], low - margin, high + margin, buckets_for(plot.pixel_width()), raw_limit)
     started = time.perf_counter()
-    series = core.submit(window_reader(owner, [choice], *window, cap=cap)).result(600)[0]
+    series = core.submit(read).result(600)[0]
     plot.set_stream(series.slug, series.t, series.y, name=choice.name)
     plot.set_x_range(*window)
     plot.grab()
@@ -193,7 +204,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--skip-full-read", action="store_true", help="skip reading every reading (slow)")
     args = parser.parse_args()
     print(f"import gui.app and pyqtgraph: {IMPORT_SECONDS * 1000:8.1f} ms")  # noqa: T201
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,8 +216,9 @@ def main() -> None:
     for name, seconds in timings.items():
         print(f"  {name:26s} {seconds * 1000:8.1f} ms   "  # noqa: T201
               f"x{seconds / raw:5.2f} of plain pyqtgraph   x{seconds / tuned:5.2f} of same options")
-    print(f"data explorer path, one stream of {args.points:,} readings (service read + plot):")  # noqa: T201
-    for name, seconds in explorer_path(args.points, not args.skip_full_read).items():
+    print(f"data explorer path, one stream of {args.points:,} stored readings, DuckDB to pixels "  # noqa: T201
+          f"(median of {args.repeat}):")
+    for name, seconds in explorer_path(args.points, args.repeat).items():
         print(f"  {name:36s} {seconds * 1000:9.1f} ms   x{seconds / raw:6.2f} of plain pyqtgraph")  # noqa: T201
 
 

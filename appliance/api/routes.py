@@ -6,15 +6,22 @@ from aiohttp import web
 
 from appliance.api.views import (
     accounts,
+    aliases,
     auth,
     catalogue,
     config_attributes,
     data,
+    datablocks,
     devices,
+    devices_maintenance,
+    fleets,
+    invite_page,
     jobs,
     locations,
     notes,
+    notes_attachments,
     orgs,
+    ota,
     projects,
     properties,
     server,
@@ -23,7 +30,8 @@ from appliance.api.views import (
 )
 
 RESOURCE_MODULES = (server, auth, jobs, accounts, orgs, catalogue, projects, devices, streams, streamers, data, notes,
-                    locations, properties, config_attributes)
+                    locations, properties, config_attributes, aliases, datablocks,
+                    devices_maintenance, notes_attachments, fleets, ota, invite_page)
 
 
 def setup_routes(app: web.Application) -> None:

@@ -26,7 +26,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
-from appliance.errors import NotFound, PermissionDenied, ValidationError
+from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from appliance.events import Changes, EventBus
 from appliance.ingest.assemble import Assembled, Version, assemble
 from appliance.ingest.context import DeviceContextCache, UploadTarget
@@ -37,6 +37,7 @@ from appliance.ingest.ledger_io import LedgerIO
 from appliance.ingest.signed_list import decode_signed_list
 from appliance.services import db
 from appliance.services.auth import Principal
+from appliance.services.ota_events import VersionsChanged
 from appliance.services.permissions import Access, Perm
 from appliance.services.ttlcache import TtlCache
 from storage.blobs import BlobStore
@@ -139,6 +140,8 @@ class Ingest:
         device = target.device
         if device.project_gid is None or device.org_id is None:
             raise ValidationError(f"device {report.device_id:#x} has not been claimed", key="device_not_claimed")
+        if device.state.startswith("B"):  # archiving (B1) or resetting (B0): its data is being moved
+            raise Conflict("Device is busy. Operation cannot be completed at this time", key="device_busy")
         if principal.device_id is not None and principal.device_id != device.device_id:
             raise PermissionDenied("this device token may only upload for its own device")
         if not await self._may_upload(principal, device.org_id, access):
@@ -164,7 +167,10 @@ class Ingest:
         if last_id == 0:  # a streamer's first report: acknowledgements need its Streamer row now
             await db.write(self._metadata, lambda s: repo.ensure_streamers(s, [as_record(entry)]))
         if assembled.versions:
-            await db.write(self._metadata, lambda s: _record_versions(s, report.device_id, assembled.versions))
+            changed = await db.write(self._metadata,
+                                     lambda s: _record_versions(s, report.device_id, assembled.versions))
+            if changed:  # OTA confirms deployments from these (appliance/services/ota.py)
+                self._events.publish(VersionsChanged(report.device_id, tuple(changed)))
         return UploadResult(report.count, assembled.stored_readings + assembled.stored_events, report_uuid,
                             report.device_id, report.streamer_index, assembled.actual_first_id,
                             assembled.actual_last_id)
@@ -234,10 +240,11 @@ def _new_uuid() -> str:
     return str(uuid.UUID(int=_RANDOM.getrandbits(128), version=4))
 
 
-def _record_versions(session: Session, device_id: int, versions: list[Version]) -> None:
-    for version in versions:
-        repo.record_version(session, device_id, version.kind, version.tag, version.major, version.minor,
-                            version.streamer_local_id, version.timestamp)
+def _record_versions(session: Session, device_id: int, versions: list[Version]) -> list[Version]:
+    """The versions that changed (and so were recorded)."""
+    return [version for version in versions
+            if repo.record_version(session, device_id, version.kind, version.tag, version.major, version.minor,
+                                   version.streamer_local_id, version.timestamp)]
 
 
 INLINE_BYTES = 16 * 1024

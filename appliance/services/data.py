@@ -16,6 +16,7 @@ from appliance.errors import NotFound
 from appliance.events import EventBus
 from appliance.services import db
 from appliance.services.data_io import gunzip, off_loop
+from appliance.services.data_mask import mask_bounds
 from appliance.services.data_posts import DataPosts
 from appliance.services.data_records import EventRecord, Page, ReadingRecord, events_of, readings_of
 from appliance.services.data_scope import Scope, refuse_api_keys, require, resolve
@@ -44,6 +45,7 @@ class ReadQuery:
     lastn: int | None = None
     offset: int = 0
     limit: int | None = None
+    mask: bool = False  # clip to the data mask of the device or block read (data_mask.py)
 
     def page(self, offset: int, limit: int) -> ReadQuery:
         return replace(self, offset=offset, limit=limit)
@@ -64,6 +66,9 @@ class Readings:
         return await resolve(self._metadata, access, filter_text)
 
     def _query(self, events: bool, selector: StreamSelector, query: ReadQuery) -> DataPage:
+        if query.mask:
+            start, end = mask_bounds(self._streams, selector, query.start, query.end)
+            query = replace(query, start=start, end=end)
         read = self._streams.query_events if events else self._streams.query_data
         return read(selector, start=query.start, end=query.end, seq_min=query.seq_min, seq_max=query.seq_max,
                     id_min=query.id_min, id_max=query.id_max, lastn=query.lastn, offset=query.offset,

@@ -1,5 +1,6 @@
 """Which readings a caller may read: a ``filter`` slug becomes a store selector plus the org that
-owns it, checked against ``can_read_stream_data``.
+owns it, checked against ``can_read_stream_data``. A stream alias (``a--``) becomes a selector
+stitched from its taps (alias_reads.py).
 
 iotile.cloud answers 200 with an empty page when the caller may not read a filter's data; the
 appliance follows its own matrix instead (DESIGN, permissions.py): another org's objects are 404,
@@ -15,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from appliance.errors import NotFound, PermissionDenied, ValidationError
 from appliance.services import db
+from appliance.services.alias_reads import alias_selector, is_alias_filter
 from appliance.services.permissions import Access, Perm
 from appliance.slugs import (
-    AliasSlug,
     BlockSlug,
     DeviceSlug,
     ProjectSlug,
@@ -73,13 +74,11 @@ def _project(slug: ProjectSlug) -> tuple[str, StreamSelector, Lookup]:
 
 
 def parse_filter(text: str) -> tuple[str, StreamSelector, Lookup]:
-    """s--, d--, b--, v-- as on iotile.cloud, p-- as an appliance addition; anything else is a 400."""
+    """s--, d--, b--, v-- as on iotile.cloud, p-- as an appliance addition (a-- is resolve()'s); else a 400."""
     try:
         slug = parse_any(text)
     except SlugError as err:
         raise ValidationError(f"Illegal filter argument format: {err.message}", key="bad_filter") from err
-    if isinstance(slug, AliasSlug):
-        raise ValidationError("stream alias (a--) filters are not supported by the appliance", key="bad_filter")
     if isinstance(slug, StreamSlug):
         return _stream(slug)
     if isinstance(slug, BlockSlug):
@@ -110,6 +109,9 @@ def require(access: Access, org_id: int | None, perm: Perm, what: str) -> None:
 async def resolve(store: MetadataStore, access: Access, text: str) -> Scope:
     """The scope of a ``filter`` the caller may read (404 unknown or hidden, 403 not allowed)."""
     refuse_api_keys(access)
+    if is_alias_filter(text):
+        stitched, alias_org = await alias_selector(store, access, text)
+        return Scope("alias", stitched, alias_org)
     kind, selector, lookup = parse_filter(text)
     org_id = await db.read(store, lookup)
     require(access, org_id, Perm.READ_STREAM_DATA, kind)

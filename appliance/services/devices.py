@@ -20,6 +20,9 @@ from appliance.errors import NotFound, PermissionDenied
 from appliance.jobs.kinds import JobKind
 from appliance.services import db
 from appliance.services import fieldspec as fs
+from appliance.services.device_maintenance_move import DEVICE_MOVE
+from appliance.services.device_maintenance_reset import DEVICE_RESET
+from appliance.services.device_maintenance_trim import DEVICE_TRIM
 from appliance.services.devices_claim import DEVICE_UNCLAIM, DeviceClaims
 from appliance.services.devices_create import DeviceCreation
 from appliance.services.devices_keys import DeviceKeys
@@ -31,11 +34,12 @@ from appliance.services.devices_records import (
 )
 from appliance.services.permissions import Access, Perm
 from appliance.services.projects import project_gid_or_none
+from appliance.services.property_filters import parse_property_filter
 from appliance.slugs import ProjectSlug
 from storage.metadata.repos import devices as repo
 
 LOGGER = logging.getLogger(__name__)
-DEVICE_JOB_KINDS: tuple[JobKind, ...] = (DEVICE_UNCLAIM,)
+DEVICE_JOB_KINDS: tuple[JobKind, ...] = (DEVICE_UNCLAIM, DEVICE_RESET, DEVICE_TRIM, DEVICE_MOVE)
 RESTRICTED = "Restricted Access. Contact Arch"
 _TRUE = frozenset({"true", "True", "1"})
 _FALSE = frozenset({"false", "False", "0"})
@@ -71,6 +75,7 @@ class DeviceQuery:
     external_id: str | None = None
     org_slug: str | None = None
     include_inactive: bool = False
+    property: str | None = None
 
 
 def _filter(session: Session, q: DeviceQuery, org_ids: frozenset[int] | None) -> repo.DeviceFilter | None:
@@ -86,7 +91,7 @@ def _filter(session: Session, q: DeviceQuery, org_ids: frozenset[int] | None) ->
     claimed = True if q.claimed in _TRUE else False if q.claimed in _FALSE else None
     return repo.DeviceFilter(org_ids=org_ids, org_id=org_id, project_id=project_id, template_id=template_id,
                              sg_id=sg_id, claimed=claimed, external_id=q.external_id,
-                             include_inactive=q.include_inactive)
+                             include_inactive=q.include_inactive, prop=parse_property_filter(q.property))
 
 
 class Devices(DeviceCreation, DeviceClaims, DeviceKeys):

@@ -106,8 +106,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+INVITE_PATH = "/invite/"  # the accept page people open (appliance/api/views/invite_page.py)
+
+
+def invite_link_base(public_url: str, origin: str) -> str:
+    """Links point at the configured public address (``server.public_url``), else at ``origin``."""
+    return f"{(public_url or origin).rstrip('/')}{INVITE_PATH}"
+
+
 def accept_url(base: str, token: str) -> str:
-    return f"{base}?token={quote(token)}"
+    return f"{base}{quote(token, safe='')}"
 
 
 def _message(issued: IssuedInvitation, sender: AccountRecord) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from appliance.errors import NotFound
 from appliance.services import db
+from appliance.services.note_files import Attachment
 from appliance.services.permissions import Access, Perm
 from appliance.slugs import BlockSlug, DeviceSlug, ProjectSlug, StreamSlug, parse_target
 from storage.metadata import MetadataStore
@@ -25,6 +26,7 @@ LOGGER = logging.getLogger(__name__)
 
 NOTE_TARGET_KINDS = frozenset({"device", "project", "datablock", "stream"})
 MAX_NOTE_LENGTH = 10000
+ATTACHMENT_PATH = "/api/v1/note/{id}/attachment/"
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,17 @@ class NoteRecord:
     type: str
     user_slug: str | None
     username: str | None
+    attachment: str | None = None  # the blob key of the attached file (note_files.Attachment)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, base_url: str = "") -> dict[str, Any]:
+        """StreamNoteSerializer; the attachment's ``url`` is absolute when ``base_url`` is given."""
         user_info = None if self.user_slug is None else {
             "username": f"@{self.username}", "slug": self.user_slug, "tiny_avatar": ""}
+        attachment = Attachment.parse(self.attachment)
         return {"id": self.id, "target": self.target, "timestamp": self.timestamp, "note": self.note,
-                "type": self.type, "user_info": user_info, "attachment": None}
+                "type": self.type, "user_info": user_info,
+                "attachment": attachment.as_json(f"{base_url}{ATTACHMENT_PATH.format(id=self.id)}")
+                if attachment else None}
 
 
 def canonical_target(text: str) -> DeviceSlug | BlockSlug | ProjectSlug | StreamSlug:
@@ -72,9 +79,10 @@ def resolve_in(session: Session, text: str) -> ResolvedTarget:
     return ResolvedTarget(target.slug, org, None)
 
 
-def _record(row: repo.NoteRow) -> NoteRecord:
+def record_of(row: repo.NoteRow) -> NoteRecord:
     note, slug, username = row
-    return NoteRecord(note.id, note.target_slug, note.timestamp, note.note, note.type, slug, username)
+    return NoteRecord(note.id, note.target_slug, note.timestamp, note.note, note.type, slug, username,
+                      note.attachment)
 
 
 class NoteService:
@@ -98,7 +106,7 @@ class NoteService:
         target = await self.resolve(access, text, Perm.READ_NOTES)
         count, rows = await db.read(self._metadata, lambda s: repo.notes(
             s, target.slug, start=start, end=end, lastn=lastn, offset=offset, limit=limit))
-        return count, [_record(row) for row in rows]
+        return count, [record_of(row) for row in rows]
 
     async def add(self, access: Access, text: str, *, timestamp: datetime, note: str,
                   created_by_id: int | None) -> NoteRecord:
@@ -109,7 +117,7 @@ class NoteService:
     async def add_to(self, target_slug: str, *, timestamp: datetime, note: str, type_: str,
                      created_by_id: int | None = None) -> NoteRecord:
         """No permission check: for the appliance's own system notes, and after ``resolve``."""
-        row = await db.write(self._metadata, lambda s: _record(repo.add_note(
+        row = await db.write(self._metadata, lambda s: record_of(repo.add_note(
             s, target_slug=target_slug, timestamp=timestamp, note=note, type_=type_,
             created_by_id=created_by_id)))
         LOGGER.info("note %s added on %s", row.id, target_slug)

@@ -26,6 +26,7 @@ from storage.metadata import MetadataStore
 from storage.metadata.repos import devices as devices_repo
 from storage.metadata.repos import projects as repo
 from storage.metadata.repos import streams as streams_repo
+from storage.metadata.repos.property_filters import PropertyMatch
 from storage.streams import StreamSelector, StreamStore
 
 LOGGER = logging.getLogger(__name__)
@@ -134,15 +135,16 @@ class Projects:
             self._events.publish(Changes(projects=True, initiator="projects"))
 
     async def page(self, access: Access, scope: frozenset[int] | None, *, org_slug: str | None = None,
-                   name: str | None = None, offset: int = 0, limit: int = 100) -> tuple[int, list[ProjectRecord]]:
-        """``scope``: the orgs listed (None: every org, for staff)."""
+                   name: str | None = None, offset: int = 0, limit: int = 100,
+                   prop: PropertyMatch | None = None) -> tuple[int, list[ProjectRecord]]:
+        """``scope``: the orgs listed (None: every org, for staff); ``prop``: the ?property= filter."""
         def read(session: Session) -> tuple[int, list[ProjectRecord]]:
             org_id = None
             if org_slug is not None:
                 org_id = repo.org_id_by_slug(session, org_slug)
                 access.visible(org_id, "org")
             count, rows = repo.page(session, org_ids=scope, org_id=org_id, name=name,
-                                    offset=offset, limit=limit)
+                                    offset=offset, limit=limit, prop=prop)
             return count, [ProjectRecord.of(row) for row in rows]
 
         return await db.read(self._store, read)

@@ -87,7 +87,8 @@ class InviteDialog(QDialog):
         box.setSpacing(14)
         heading = QLabel(f"Invite to {self._org.name}")
         set_role(heading, "title")
-        help_text = WrapLabel("The invited person opens the accept link to join with the role you choose. "
+        help_text = WrapLabel("The invited person opens the link in a web browser, sets a password (or signs in) "
+                              "and joins with the role you choose. "
                               "It is e-mailed when an SMTP server is set up in Settings; otherwise copy it "
                               "and send it yourself. It works for 14 days.")
         set_role(help_text, "help")

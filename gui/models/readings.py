@@ -22,7 +22,13 @@ PAGE = 500
 
 
 def reading_time(record: ReadingRecord) -> str:
-    return record.timestamp.astimezone(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    """Local time; the fraction of a second only when there is one (readings may come twice a second)."""
+    local = record.timestamp.astimezone(timezone.utc).astimezone()
+    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    micro = local.microsecond
+    if not micro:
+        return text
+    return f"{text}.{micro // 1000:03d}" if micro % 1000 == 0 else f"{text}.{micro:06d}"
 
 
 def _number(value: float | int | None) -> str:

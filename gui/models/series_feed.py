@@ -1,16 +1,20 @@
-"""SeriesFeed: keeps a StreamPlot filled with the readings of the range it shows.
+"""SeriesFeed: keeps a StreamPlot filled with the readings of the range it shows, at screen resolution.
 
 When the visible time range changes (a preset, zoom, pan), the feed reads that range again through
 the bridge, debounced (DEBOUNCE_MS) so a drag or a wheel spin costs one read, and with a margin on
-both sides so small pans are served from what was read. A range already covered by a complete read
-is not read again. One read is in flight at a time: a change during a read is remembered and read
-next, and replies to superseded reads are dropped (generation counter). The Qt thread only swaps
-arrays into the plot; reading and converting happen on the appliance's thread.
+both sides so small pans are served from what was read. Each read asks for one bucket per pixel
+column of the plot (margins included): a range holding more readings than two per bucket comes back
+as each bucket's minimum and maximum, a smaller one as every reading. So the whole of a long range
+is drawn at once, and zooming in reads a finer range until every reading is drawn. A view already
+covered by a read at least as fine as its pixels is not read again. One read is in flight at a time:
+a change during a read is remembered and read next, and replies to superseded reads are dropped
+(generation counter). The Qt thread only swaps arrays into the plot.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +27,8 @@ from gui.widgets.stream_plot import StreamPlot
 LOGGER = logging.getLogger(__name__)
 DEBOUNCE_MS = 200
 MARGIN = 0.25  # read a quarter of the visible width beyond each side
+COARSER = 1.5  # a bucket may grow to 1.5 pixels (a small zoom) before the range is read again
+MIN_PIXELS = 200  # a plot not laid out yet still reads at a useful resolution
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,17 @@ class Loaded:
     end: float
     series: tuple[Series, ...]
 
-    def covers(self, start: float, end: float) -> bool:
-        return self.start <= start and end <= self.end and all(s.complete for s in self.series)
+    def covers(self, start: float, end: float, pixels: int) -> bool:
+        """True when this read holds [start, end] at least as finely as ``pixels`` columns show it."""
+        if not (self.start <= start and end <= self.end):
+            return False
+        finest = (end - start) / max(pixels, MIN_PIXELS) * COARSER
+        return all(s.bucket is None or s.bucket <= finest for s in self.series)
+
+
+def buckets_for(pixels: int) -> int:
+    """One bucket per pixel column of the view and of the margins read beside it."""
+    return math.ceil(max(pixels, MIN_PIXELS) * (1 + 2 * MARGIN))
 
 
 class SeriesFeed(QObject):
@@ -89,7 +104,7 @@ class SeriesFeed(QObject):
             return  # our own show_range
         self._requested = None
         self.range_did_move.emit(start, end)
-        if self.loaded is None or not self.loaded.covers(start, end):
+        if self.loaded is None or not self.loaded.covers(start, end, self.plot.pixel_width()):
             self._timer.start()
 
     def _read_visible(self) -> None:
@@ -106,7 +121,8 @@ class SeriesFeed(QObject):
         low, high = start - margin, end + margin
         self._generation += 1
         generation, self._in_flight = self._generation, True
-        self._core.op(self, window_reader(self._account, self.streams, low, high)).success(
+        read = window_reader(self._account, self.streams, low, high, buckets_for(self.plot.pixel_width()))
+        self._core.op(self, read).success(
             lambda series: self._did_read(generation, Loaded(low, high, tuple(series)))).failure(
             lambda error: self._did_fail(generation, error)).run()
 
@@ -133,6 +149,8 @@ class SeriesFeed(QObject):
         for series in loaded.series:
             choice = names.get(series.slug)
             if choice is not None:
-                self.plot.set_stream(series.slug, series.t, series.y, name=choice.name, units=choice.units)
+                bucket = None if series.bucket is None or series.start is None else (series.start, series.bucket)
+                self.plot.set_stream(series.slug, series.t, series.y, name=choice.name, units=choice.units,
+                                     bucket=bucket)
         self.loaded = loaded
         self.series_did_load.emit(loaded)

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from appliance.app import Appliance
 from appliance.events import Changes
 from appliance.services.accounts import AccountRecord
-from appliance.services.invitations import InvitationRecord, IssuedInvitation
+from appliance.services.invitations import InvitationRecord, IssuedInvitation, invite_link_base
 from appliance.services.mailer import PASSWORD_SECRET, Mailer, config_from_settings
 from appliance.services.memberships import MembershipRecord
 from appliance.services.orgs import OrgRecord
 from appliance.services.permissions import Access, Perm
+from gui.netaddr import upload_urls
 from gui.operations import Op
 from gui.operations.access import access_for, list_scope
 
 ORG_LIMIT = 500
-ACCEPT_PATH = "/api/v1/invitation/accept/"  # the API's accept view (appliance/api/views/orgs_invitations.py)
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,11 @@ def member_remover(account: AccountRecord, org_id: int, member_slug: str) -> Op[
 
 
 def link_base(appliance: Appliance) -> str:
-    """The accept link as the API builds it, on the appliance's own HTTP address."""
-    return f"{appliance.base_url}{ACCEPT_PATH}"
+    """The accept page's address: ``server.public_url`` when set, else this computer's first LAN
+    address (``appliance.base_url`` is 127.0.0.1 when the server listens on every address, which the
+    invited person's computer cannot reach)."""
+    urls = upload_urls(appliance.http_addresses)
+    return invite_link_base(str(appliance.settings["server.public_url"]), urls[0] if urls else appliance.base_url)
 
 
 async def mailer_of(appliance: Appliance) -> Mailer:

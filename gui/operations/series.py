@@ -1,14 +1,11 @@
-"""Readings for the data explorer: a device's streams, a time window as arrays, pages for the table.
+"""Readings for the data explorer: a device's streams, a time range as arrays, pages for the table.
 
-Everything is read through the data service behind ``/api/v1/data/`` (``Readings``) with the
-operator's Access, so the explorer shows exactly what the API would. The Appliance does not own a
-``Readings`` yet (the API builds its own in ``api/views/data.py``); ``readings_of`` builds one over
-the appliance's stores until it does.
-
-A window is read whole when it holds at most ``cap`` readings; otherwise the newest ``cap`` are
-read and ``Series.complete`` is False (the screen says so). The data service hands out one record
-object per reading, which costs about 16 µs each, so the cap keeps a redraw under half a second;
-a columnar or bucketed (min/max) read in the service would lift it (see docs/gui.md).
+The plot reads through the appliance's columnar service (``appliance.reading_arrays``,
+appliance/services/data_arrays.py) with the operator's Access, so it shows exactly the readings the
+API would and is refused exactly when the API would refuse. A range is read as numpy arrays straight
+from DuckDB: every reading when it holds at most two per pixel column, else the readings holding
+each pixel column's minimum and maximum, so any range of any size costs about a screenful of points.
+The table pages through the data service behind ``/api/v1/data/`` (``Readings``): it shows records.
 """
 
 from __future__ import annotations
@@ -24,8 +21,8 @@ import numpy.typing as npt
 from appliance.app import Appliance
 from appliance.services.accounts import AccountRecord
 from appliance.services.data import Readings, ReadQuery
+from appliance.services.data_arrays import StreamArrays
 from appliance.services.data_records import ReadingRecord
-from appliance.services.permissions import Access
 from appliance.services.streams import StreamQuery
 from appliance.services.streams_records import StreamRecord
 from gui.operations import Op
@@ -33,8 +30,8 @@ from gui.operations.access import access_for, list_scope
 from gui.operations.paging import Chunk
 
 FloatArray = npt.NDArray[np.float64]
-WINDOW_CAP = 20_000
 Mdo = tuple[float, float, float]
+BIG = 200_000  # arrays longer than this are scaled on a worker thread, not on the appliance's loop
 
 
 @dataclass(frozen=True)
@@ -57,24 +54,20 @@ class StreamChoice:
 @dataclass(frozen=True)
 class Series:
     slug: str
-    start: float | None  # the window asked for, seconds since the epoch (None: open)
+    start: float | None  # the range read, seconds since the epoch (None: open)
     end: float | None
-    t: FloatArray
-    y: FloatArray
-    read: int  # readings read (``t`` may be shorter: readings without a number are not drawn)
-    total: int  # readings in the window
+    t: FloatArray  # seconds since the epoch
+    y: FloatArray  # in the stream's output unit
+    readings: int  # readings with a number in the range (``t`` is shorter when bucketed)
+    bucket: float | None = None  # seconds per bucket (each drawn as its min and max); None: every reading
 
     @property
     def complete(self) -> bool:
-        return self.read >= self.total
+        return self.bucket is None
 
 
 def readings_of(appliance: Appliance) -> Readings:
-    owned: Readings | None = getattr(appliance, "readings", None)
-    if owned is not None:
-        return owned
-    return Readings(appliance.metadata, appliance.streams, appliance.blobs, appliance.events,
-                    payload_limit=int(appliance.settings["server.max_upload_bytes"]))
+    return appliance.readings
 
 
 def moment(seconds: float | None) -> datetime | None:
@@ -86,35 +79,42 @@ def window_query(start: float | None, end: float | None, *, lastn: int | None = 
     return ReadQuery(start=moment(start), end=moment(end), lastn=lastn, offset=offset, limit=limit)
 
 
-def arrays_of(rows: Sequence[ReadingRecord], mdo: Mdo | None) -> tuple[FloatArray, FloatArray]:
-    """Times (epoch seconds) and output values; readings without a finite number are dropped."""
-    t = np.fromiter((r.timestamp.timestamp() for r in rows), dtype=np.float64, count=len(rows))
-    y = np.fromiter((np.nan if r.value is None else r.value for r in rows), dtype=np.float64, count=len(rows))
-    if mdo is not None:
-        m, d, o = mdo
-        y = y * m / d + o
-    keep = np.isfinite(y)
-    return t[keep], y[keep]
+def output(values: FloatArray, mdo: Mdo | None) -> FloatArray:
+    if mdo is None:
+        return values
+    m, d, o = mdo
+    scaled: FloatArray = values * m / d + o
+    return scaled
 
 
-async def read_window(readings: Readings, access: Access, stream: StreamChoice, start: float | None,
-                      end: float | None, cap: int = WINDOW_CAP) -> Series:
-    total = (await readings.data_page(access, stream.slug, window_query(start, end, limit=0))).total
-    if total == 0:
-        empty = np.empty(0, dtype=np.float64)
-        return Series(stream.slug, start, end, empty, empty.copy(), 0, 0)
-    query = window_query(start, end) if total <= cap else window_query(start, end, lastn=cap)
-    page = await readings.data_page(access, stream.slug, query)
-    t, y = await asyncio.to_thread(arrays_of, page.rows, stream.mdo)
-    return Series(stream.slug, start, end, t, y, len(page.rows), total)
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else value / 1e6
+
+
+async def series_of(arrays: StreamArrays, stream: StreamChoice) -> Series:
+    """Seconds and output values (scaled off the loop when the arrays are long)."""
+    def convert() -> tuple[FloatArray, FloatArray]:
+        return arrays.seconds, output(arrays.value, stream.mdo)
+
+    t, y = await asyncio.to_thread(convert) if arrays.t_us.size > BIG else convert()
+    bucket = None if arrays.bucket_us is None else arrays.bucket_us / 1e6
+    return Series(stream.slug, _seconds(arrays.start_us), _seconds(arrays.end_us), t, y, arrays.readings, bucket)
 
 
 def window_reader(account: AccountRecord, streams: Sequence[StreamChoice], start: float | None, end: float | None,
-                  cap: int = WINDOW_CAP) -> Op[list[Series]]:
+                  buckets: int, raw_limit: int | None = None) -> Op[list[Series]]:
+    """Each stream over [start, end) at ``buckets`` buckets (every reading when few enough), with the
+    nearest reading beyond each end so a sparse stream's line runs to the edges of the view."""
     async def read(appliance: Appliance) -> list[Series]:
         access = await access_for(appliance, account)
-        readings = readings_of(appliance)
-        return list(await asyncio.gather(*(read_window(readings, access, s, start, end, cap) for s in streams)))
+        service = appliance.reading_arrays
+
+        async def one(stream: StreamChoice) -> Series:
+            found = await service.view(access, stream.slug, moment(start), moment(end), buckets=buckets,
+                                       raw_limit=raw_limit, neighbours=True)
+            return await series_of(found, stream)
+
+        return list(await asyncio.gather(*(one(s) for s in streams)))
 
     return read
 
@@ -123,13 +123,9 @@ def extent_reader(account: AccountRecord, streams: Sequence[StreamChoice]) -> Op
     """The first and last reading time over these streams (the "All" range), or None without data."""
     async def read(appliance: Appliance) -> tuple[float, float] | None:
         access = await access_for(appliance, account)
-        readings = readings_of(appliance)
-        times: list[float] = []
-        for stream in streams:
-            for query in (ReadQuery(limit=1), ReadQuery(lastn=1)):
-                page = await readings.data_page(access, stream.slug, query)
-                times.extend(r.timestamp.timestamp() for r in page.rows)
-        return (min(times), max(times)) if times else None
+        found = [await appliance.reading_arrays.extent(access, s.slug) for s in streams]
+        spans = [(e.first.timestamp(), e.last.timestamp()) for e in found if e is not None]
+        return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
 
     return read
 

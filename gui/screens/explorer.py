@@ -61,16 +61,18 @@ def all_range(first: float, last: float) -> tuple[float, float]:
 
 
 def summary(loaded: Loaded, names: dict[str, str]) -> str:
-    """One line under the plot: what is drawn, and which streams hold more than is drawn."""
-    drawn = sum(s.t.size for s in loaded.series)
-    parts = [f"{drawn:,} reading(s) drawn from {len(loaded.series)} stream(s)."]
-    for series in loaded.series:
-        if not series.complete:
-            parts.append(f"{names.get(series.slug, series.slug)}: this range holds {series.total:,} readings; the "
-                         f"newest {series.read:,} are drawn. Zoom in or choose a shorter range to see every one.")
-    if drawn == 0:
-        parts = ["No readings in this range. Try All, or another stream."]
-    return " ".join(parts)
+    """One line under the plot: how many readings, and which streams are drawn as per-pixel extremes."""
+    readings = sum(s.readings for s in loaded.series)
+    if readings == 0:
+        return "No readings in this range. Try All, or another stream."
+    bucketed = [s for s in loaded.series if not s.complete]
+    if not bucketed:
+        return f"{readings:,} reading(s) drawn from {len(loaded.series)} stream(s)."
+    points = sum(s.t.size for s in bucketed)
+    which = ", ".join(names.get(s.slug, s.slug) for s in bucketed)
+    return (f"{readings:,} readings from {len(loaded.series)} stream(s). {which}: more readings than pixels, "
+            f"so each pixel column shows its lowest and highest reading ({points:,} points). "
+            "Zoom in to see every reading.")
 
 
 class ExplorerScreen(Screen):
@@ -299,7 +301,7 @@ class ExplorerScreen(Screen):
 
     def _did_load(self, loaded: Loaded) -> None:
         self.note.setText(summary(loaded, {s.slug: s.name for s in self.streams}))
-        set_role(self.note, "help" if all(s.complete for s in loaded.series) else "warn")
+        set_role(self.note, "help")
         self.update_table()
 
     def _did_fail(self, error: BaseException) -> None:

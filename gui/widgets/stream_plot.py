@@ -1,9 +1,11 @@
 """StreamPlot: one or several streams against time, fast at millions of points.
 
-pyqtgraph draws what is visible (clip to view) at about one point per pixel (automatic peak
-downsampling keeps spikes visible), so plotting a million readings costs about as much as plotting
-a screenful. The bottom axis shows dates and times; a vertical cursor line follows the mouse and the
-read-out below the plot gives the time and the nearest reading of every stream at that time.
+The data explorer hands it at most about two points per pixel column (SeriesFeed reads each column's
+minimum and maximum from the appliance once a range holds more), and pyqtgraph's own clip to view
+and peak downsampling stay on, so whatever arrays a caller passes, a paint costs about a screenful
+of points. The bottom axis shows dates and times; a vertical cursor line follows the mouse and the
+read-out below the plot gives the time and, for every stream, the nearest reading at that time, or
+the lowest and highest reading of the time bucket under the cursor when the stream is bucketed.
 
 The time axis is under the caller's control (``set_x_range``; zooming and panning with the mouse
 or the keyboard change it too) and every change is announced by ``range_did_change``, so the data
@@ -13,6 +15,7 @@ explorer can read what the view shows; the value axis follows the visible data.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -37,6 +40,19 @@ class Curve:
     t: FloatArray
     y: FloatArray
     item: Any  # pg.PlotDataItem (pyqtgraph ships no type information)
+    bucket: tuple[float, float] | None = None  # (origin, width) in seconds when t, y are bucket extremes
+
+    def value_at(self, x: float) -> str | None:
+        """The nearest reading at time x, or "low … high" of the bucket holding x."""
+        if self.bucket is not None:
+            origin, width = self.bucket
+            low = origin + math.floor((x - origin) / width) * width
+            first, last = np.searchsorted(self.t, (low, low + width))
+            if last > first:
+                values = self.y[first:last]
+                return f"{values.min():.6g} … {values.max():.6g}"
+        i = nearest(self.t, x)
+        return None if i is None else f"{self.y[i]:.6g}"
 
 
 def nearest(t: FloatArray, x: float) -> int | None:
@@ -88,8 +104,10 @@ class StreamPlot(QWidget):
         self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=READOUT_RATE,
                                      slot=self._mouse_moved)
 
-    def set_stream(self, key: str, t: FloatArray, y: FloatArray, *, name: str = "", units: str = "") -> None:
-        """Replace (or add) one stream. ``t`` is seconds since the epoch (UTC), sorted ascending."""
+    def set_stream(self, key: str, t: FloatArray, y: FloatArray, *, name: str = "", units: str = "",
+                   bucket: tuple[float, float] | None = None) -> None:
+        """Replace (or add) one stream. ``t`` is seconds since the epoch (UTC), sorted ascending;
+        ``bucket`` (origin, width) says the points are each bucket's minimum and maximum."""
         t = np.ascontiguousarray(t, dtype=np.float64)
         y = np.ascontiguousarray(y, dtype=np.float64)
         if t.shape != y.shape:
@@ -98,10 +116,10 @@ class StreamPlot(QWidget):
         colour = COLOURS[(list(self.curves).index(key) if old else len(self.curves)) % len(COLOURS)]
         if old is not None:
             old.item.setData(t, y)
-            self.curves[key] = Curve(name or old.name, units or old.units, t, y, old.item)
+            self.curves[key] = Curve(name or old.name, units or old.units, t, y, old.item, bucket)
             return
         item = self.plot.plot(t, y, pen=pg.mkPen(colour, width=1), name=name or key)
-        self.curves[key] = Curve(name or key, units, t, y, item)
+        self.curves[key] = Curve(name or key, units, t, y, item, bucket)
 
     def remove_stream(self, key: str) -> None:
         curve = self.curves.pop(key, None)
@@ -122,6 +140,11 @@ class StreamPlot(QWidget):
         item.enableAutoRange(axis="y")
         item.setXRange(start, end, padding=0)
 
+    def pixel_width(self) -> int:
+        """How many pixel columns the data area has (what a read at screen resolution asks for)."""
+        width: float = self.plot.getPlotItem().vb.width()
+        return max(1, round(width))
+
     def x_range(self) -> tuple[float, float]:
         low, high = self.plot.getPlotItem().vb.viewRange()[0]
         return float(low), float(high)
@@ -133,9 +156,9 @@ class StreamPlot(QWidget):
         """The read-out text for time x: the time, then each stream's nearest reading."""
         parts = [format_time(x)]
         for curve in self.curves.values():
-            i = nearest(curve.t, x)
-            if i is not None:
-                parts.append(f"{curve.name}: {curve.y[i]:.6g}{(' ' + curve.units) if curve.units else ''}")
+            value = curve.value_at(x)
+            if value is not None:
+                parts.append(f"{curve.name}: {value}{(' ' + curve.units) if curve.units else ''}")
         return "    ".join(parts)
 
     def _mouse_moved(self, event: tuple[QPointF]) -> None:

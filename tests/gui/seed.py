@@ -70,19 +70,31 @@ def stream_slug(device: ClaimedDevice, lid: int = STREAM) -> str:
 
 
 def add_readings(core: CoreThread, device: ClaimedDevice, count: int, *, first: datetime,
-                 step: float = 10.0, lid: int = STREAM) -> None:
-    """Readings written as the ingest pipeline writes them (one numpy batch)."""
+                 step: float = 10.0, lid: int = STREAM, values: np.ndarray | None = None) -> None:
+    """Readings written as the ingest pipeline writes them (one numpy batch); the values are
+    ``sin(i / 50) * 10`` unless given."""
     start = np.datetime64(first.astimezone(timezone.utc).replace(tzinfo=None), "us")
     times = start + (np.arange(count) * step * 1e6).astype("timedelta64[us]")
     batch = DataBatch(project=np.full(count, device.project_gid, np.uint32),
                       device=np.full(count, device.device_id, np.uint64), variable=np.full(count, lid, np.uint16),
                       timestamp=times, streamer_local_id=np.arange(1, count + 1, dtype=np.int64),
-                      int_value=np.arange(count, dtype=np.int64), value=np.sin(np.arange(count) / 50.0) * 10.0)
+                      int_value=np.arange(count, dtype=np.int64),
+                      value=np.sin(np.arange(count) / 50.0) * 10.0 if values is None else values)
 
     async def write(appliance: Appliance) -> None:
         await asyncio.wrap_future(appliance.streams.append_data(batch))
 
     call(core, write)
+
+
+def temperatures(count: int, step: float, *, spikes: int = 4) -> np.ndarray:
+    """A day-and-night cycle with sensor noise and a few short spikes: what an operator plots."""
+    rng = np.random.default_rng(11)
+    hours = np.arange(count) * step / 3600.0
+    values = 21.0 + 4.0 * np.sin(2 * np.pi * hours / 24.0) + rng.normal(0.0, 0.25, count)
+    for index in rng.choice(count, spikes, replace=False):
+        values[index:index + 3] += 9.0
+    return values
 
 
 def set_status(core: CoreThread, device_id: int, *, last_report: datetime | None, period: int = 3600) -> None:

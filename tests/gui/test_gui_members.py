@@ -4,11 +4,14 @@ with a link the Invitations service accepts, copied to the clipboard, resent and
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import unquote, urlparse
+
+import requests
 
 from appliance.app import Appliance
 from appliance.services.accounts import AccountRecord
 from gui.dialogs.invite import InviteDialog
+from gui.operations.members import inviter, link_base
 from gui.qt import QGuiApplication
 from gui.screens.base import ScreenContext
 from gui.screens.members import MembersScreen
@@ -55,6 +58,10 @@ def test_roles_are_shown_and_changed_in_the_service(qtbot: Any, ctx: ScreenConte
     assert call(ctx.core, lambda a: a.orgs.members.of_account(site.org.id, bob.id)) is None
 
 
+async def link_of(appliance: Appliance) -> str:
+    return link_base(appliance)
+
+
 def test_invite_shows_a_link_that_is_accepted_and_copied(qtbot: Any, ctx: ScreenContext) -> None:
     site = seed.site(ctx.core, ctx.session.account)
     screen = open_members(qtbot, ctx, 1)
@@ -65,18 +72,34 @@ def test_invite_shows_a_link_that_is_accepted_and_copied(qtbot: Any, ctx: Screen
     dialog.submit()
     qtbot.waitUntil(lambda: dialog.link.text() != "", timeout=WAIT)
     link = dialog.link.text()
-    assert link.startswith(f"{ctx.core.appliance.base_url}/api/v1/invitation/accept/?token=")
+    assert link.startswith(call(ctx.core, link_of)) and "/invite/" in link  # the accept page, not the API
     assert dialog.link.isReadOnly() and dialog.link.isVisibleTo(dialog)
     dialog.copy_link()
     assert QGuiApplication.clipboard().text() == link
     qtbot.waitUntil(lambda: screen.invitations.rowCount() == 1, timeout=WAIT)
-    token = parse_qs(urlparse(link).query)["token"][0]
+    token = unquote(urlparse(link).path.rsplit("/", 1)[1])
     invitation, has_account = call(ctx.core, lambda a: a.invitations.lookup(token))
     assert (invitation.email, invitation.role, invitation.org_id, has_account) == \
         ("carol@acme.example", "d1", site.org.id, False)
     dialog.accept()
-    accepted = call(ctx.core, lambda a: a.invitations.accept(token, account=None, password="carol-pass-1"))
-    assert accepted.membership.role == "d1"
+    page = requests.get(link, timeout=30)  # what the invited person's browser shows
+    assert page.status_code == 200 and "Acme Factory" in page.text and "<form" in page.text
+    joined = requests.post(link, data={"name": "Carol", "password": "carol-pass-1", "confirm": "carol-pass-1"},
+                           timeout=30)
+    assert joined.status_code == 201, joined.text
+    member = call(ctx.core, lambda a: a.accounts.find_by_email("carol@acme.example"))
+    assert member is not None
+    assert call(ctx.core, lambda a: a.orgs.members.of_account(site.org.id, member.id)).role == "d1"
+
+
+def test_the_link_uses_the_public_address_when_one_is_set(qtbot: Any, ctx: ScreenContext) -> None:
+    async def set_public(appliance: Appliance) -> None:
+        appliance.settings = appliance.settings.with_overrides({"server.public_url": "http://line-1.example:8000/"})
+
+    site = seed.site(ctx.core, ctx.session.account)
+    call(ctx.core, set_public)
+    issued = call(ctx.core, inviter(ctx.session.account, site.org.id, "frank@acme.example", "m1"))
+    assert issued.accept_url == f"http://line-1.example:8000/invite/{issued.token}"
 
 
 def test_invite_refusal_is_said_in_the_dialog_and_resend_delete_work(qtbot: Any, ctx: ScreenContext) -> None:

@@ -175,7 +175,8 @@ def seed_site(ctx: Any) -> dict[str, Any]:
     seed.set_status(ctx.core, quiet.device_id, last_report=None)
     seed.register(ctx.core, ctx.session.account, 0x1B00, 0x1B01)
     start = seed.hours_ago(24 * 6)
-    seed.add_readings(ctx.core, main, 6 * 24 * 180, first=start, step=20.0)  # more than the explorer draws at once
+    count = 6 * 24 * 3600 * 2  # a reading every half second for six days: 1,036,800
+    seed.add_readings(ctx.core, main, count, first=start, step=0.5, values=seed.temperatures(count, 0.5))
     seed.add_readings(ctx.core, main, 6 * 24 * 12, first=start, step=300.0, lid=0x5002)
     return {"site": site, "main": main, "seed": seed}
 
@@ -237,6 +238,15 @@ def shoot_devices(qtbot: Any, window: Any, data: dict[str, Any], directory: Path
     dialog.accept()
 
 
+def point_at(plot: Any, fraction: float) -> None:
+    """The cursor line and its read-out, as when the mouse rests over the plot."""
+    low, high = plot.x_range()
+    x = low + (high - low) * fraction
+    plot.readout.setText(plot.read_at(x))
+    plot.crosshair.setPos(x)
+    plot.crosshair.setVisible(True)
+
+
 def shoot_explorer(qtbot: Any, window: Any, data: dict[str, Any], directory: Path, tmp_path: Path) -> None:
     seed, main = data["seed"], data["main"]
     window.show_screen("devices")
@@ -249,14 +259,18 @@ def shoot_explorer(qtbot: Any, window: Any, data: dict[str, Any], directory: Pat
     screen.check_streams({seed.stream_slug(main, 0x5001), seed.stream_slug(main, 0x5002)})
     qtbot.waitUntil(lambda: screen.feed.loaded is not None and not screen.feed.busy
                     and len(screen.plot.curves) == 2, timeout=20_000)
-    save_shot(qtbot, window, directory, "80-explorer-all")
+    point_at(screen.plot, 0.5)
+    save_shot(qtbot, window, directory, "80-explorer-all")  # a million readings, each pixel its low and high
     screen.preset_buttons[1].click()  # last day
     qtbot.waitUntil(lambda: not screen.feed.busy and screen.feed.loaded is not None, timeout=20_000)
-    low, high = screen.plot.x_range()
-    screen.plot.readout.setText(screen.plot.read_at((low + high) / 2))
-    screen.plot.crosshair.setPos((low + high) / 2)
-    screen.plot.crosshair.setVisible(True)
+    point_at(screen.plot, 0.5)
     save_shot(qtbot, window, directory, "81-explorer-day-cursor")
+    low, high = screen.plot.x_range()
+    screen.plot.set_x_range(low + (high - low) * 0.4, low + (high - low) * 0.4 + 300)  # five minutes
+    qtbot.waitUntil(lambda: not screen.feed.busy and screen.feed.loaded is not None
+                    and all(s.complete for s in screen.feed.loaded.series), timeout=20_000)
+    point_at(screen.plot, 0.3)
+    save_shot(qtbot, window, directory, "84-explorer-zoomed-every-reading")
     screen.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: screen.readings.loaded_once and screen.readings.rowCount() > 0, timeout=10_000)
     save_shot(qtbot, window, directory, "82-explorer-table")

@@ -72,7 +72,7 @@ def read_query(request: web.Request, page: Page | None, *, strict: bool = True) 
         seq_max=whole(request, "streamer_id_1", "streamer_id_max"),
         id_min=whole(request, "id_0", "id_min"), id_max=whole(request, "id_1", "id_max"),
         lastn=strict_lastn(request) if strict else lenient_lastn(request),
-        offset=page.offset if page else 0, limit=page.size if page else None)
+        offset=page.offset if page else 0, limit=page.size if page else None, mask=last(request, "mask") == "1")
 
 
 def event_id(request: web.Request) -> int:

@@ -103,7 +103,8 @@ def device_query(request: web.Request, *, include_inactive: bool) -> DeviceQuery
     q = request.query
     return DeviceQuery(project=q.get("project") or None, dt=q.get("dt") or None, sg=q.get("sg") or None,
                        claimed=q.get("claimed") or None, external_id=q.get("external_id") or None,
-                       org_slug=q.get("org__slug") or None, include_inactive=include_inactive)
+                       org_slug=q.get("org__slug") or None, include_inactive=include_inactive,
+                       property=q.get("property") or None)
 
 
 def created(devices: list[DeviceRecord], single: bool) -> web.Response:

@@ -1,7 +1,8 @@
 """/api/v1/note/: notes on a target, as iotile.cloud's StreamNote API.
 
-Differences from iotile.cloud: one note per POST (no list bodies), no attachments yet, and targets
-are stored in their canonical spelling (a d-- slug with block bits is saved as its b-- slug).
+Differences from iotile.cloud: one note per POST (no list bodies), attachments are posted to the
+appliance itself (views/notes_attachments.py) instead of S3, and targets are stored in their
+canonical spelling (a d-- slug with block bits is saved as its b-- slug).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ async def note_list(request: web.Request) -> web.Response:
     page = page_of(request, default_size=1000, max_size=10000)
     count, rows = await request.app[NOTES].list(access, target, start=start, end=end, lastn=lastn,
                                                offset=page.offset, limit=page.size)
-    return respond(paginated(request, page, count, [r.as_json() for r in rows]))
+    base = str(request.url.origin())
+    return respond(paginated(request, page, count, [r.as_json(base) for r in rows]))
 
 
 async def note_create(request: web.Request) -> web.Response:

@@ -15,10 +15,10 @@ from aiohttp import web
 from appliance.api.access import access_of
 from appliance.api.auth import principal
 from appliance.api.keys import APPLIANCE
-from appliance.api.urls import API
 from appliance.errors import PermissionDenied, ValidationError
 from appliance.events import Changes
 from appliance.services.accounts import AccountRecord
+from appliance.services.invitations import invite_link_base
 from appliance.services.memberships import MembershipRecord
 from appliance.services.orgs import OrgRecord
 from appliance.services.permissions import ADMIN_ROLES, ROLE_NAMES, Access, permissions_of
@@ -75,8 +75,10 @@ def query_flag(request: web.Request, name: str) -> bool:
 
 
 def invitation_link_base(request: web.Request) -> str:
-    """Invitation links point back at the address the inviter used to reach this appliance."""
-    return f"{request.url.origin()}{API}/invitation/accept/"
+    """Invitation links open the accept page on the appliance's public address, else on the address
+    the inviter used to reach it."""
+    public = str(request.app[APPLIANCE].settings["server.public_url"])
+    return invite_link_base(public, str(request.url.origin()))
 
 
 def publish_change(request: web.Request, *, orgs: bool = False, accounts: bool = False, **detail: Any) -> None:

@@ -13,6 +13,7 @@ from appliance.api.pagination import page_of, paginated
 from appliance.api.urls import API
 from appliance.api.views.devices_common import caller_access, list_scope
 from appliance.services.projects import ProjectRecord
+from appliance.services.property_filters import parse_property_filter
 
 
 def setup(app: web.Application) -> None:
@@ -47,7 +48,8 @@ async def project_list(request: web.Request) -> web.Response:
     query = request.query
     count, projects = await request.app[APPLIANCE].projects.page(
         access, await list_scope(request, access), org_slug=query.get("org__slug") or query.get("org") or None,
-        name=query.get("name") or None, offset=page.offset, limit=page.size)
+        name=query.get("name") or None, offset=page.offset, limit=page.size,
+        prop=parse_property_filter(query.get("property")))
     return respond(paginated(request, page, count, [project_json(p) for p in projects]))
 
 

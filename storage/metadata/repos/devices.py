@@ -30,6 +30,7 @@ from storage.metadata.models import (
     StreamerReport,
     StreamNote,
 )
+from storage.metadata.repos.property_filters import PropertyMatch, device_target, has_property
 
 _Claimer = aliased(Account)
 DEVICE_COLUMNS = (
@@ -52,6 +53,7 @@ class DeviceFilter:
     claimed: bool | None = None
     external_id: str | None = None
     include_inactive: bool = False
+    prop: PropertyMatch | None = None
 
 
 def _rows() -> Any:
@@ -78,6 +80,8 @@ def _where(f: DeviceFilter) -> list[Any]:
         wheres.append(Device.project_id.is_not(None) if f.claimed else Device.project_id.is_(None))
     if not f.include_inactive:
         wheres.append(Device.active.is_(True))
+    if f.prop is not None:
+        wheres.append(has_property(device_target(Device.id), f.prop))
     return wheres
 
 

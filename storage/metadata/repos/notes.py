@@ -70,3 +70,24 @@ def notes(session: Session, target_slug: str, *, start: datetime | None, end: da
             .order_by(StreamNote.timestamp, StreamNote.id).offset(offset).limit(limit))
     rows = [(note, slug, username) for note, slug, username in session.execute(stmt).all()]
     return int(count), rows
+
+
+def note_obj(session: Session, note_id: int) -> StreamNote | None:
+    return session.get(StreamNote, note_id)
+
+
+def note_row(session: Session, note_id: int) -> NoteRow | None:
+    stmt = (select(StreamNote, Account.slug, Account.username)
+            .outerjoin(Account, Account.id == StreamNote.created_by_id).where(StreamNote.id == note_id))
+    found = session.execute(stmt).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+def set_attachment(session: Session, note_id: int, key: str | None) -> str | None:
+    """Point the note at a new attachment blob (or none); returns the key it pointed at before."""
+    note = session.get(StreamNote, note_id)
+    if note is None:
+        raise LookupError(f"note {note_id} vanished")
+    previous, note.attachment = note.attachment, key
+    session.flush()
+    return previous

@@ -24,6 +24,7 @@ from storage.metadata.models import (
     StreamVariable,
     VariableTemplate,
 )
+from storage.metadata.repos.property_filters import PropertyMatch, has_property, project_target
 
 ProjectRow = Row[Project, str, str | None, str | None]
 _Creator = aliased(Account)
@@ -39,7 +40,7 @@ def _rows() -> Any:
 
 
 def page(session: Session, *, org_ids: frozenset[int] | None, org_id: int | None, name: str | None,
-         offset: int, limit: int) -> tuple[int, Sequence[ProjectRow]]:
+         offset: int, limit: int, prop: PropertyMatch | None = None) -> tuple[int, Sequence[ProjectRow]]:
     """Non-template projects of the given orgs (None: every org), ordered like the server: org, name."""
     stmt = _rows().where(Project.is_template.is_(False))
     if org_ids is not None:
@@ -48,6 +49,8 @@ def page(session: Session, *, org_ids: frozenset[int] | None, org_id: int | None
         stmt = stmt.where(Project.org_id == org_id)
     if name is not None:
         stmt = stmt.where(Project.name == name)
+    if prop is not None:
+        stmt = stmt.where(has_property(project_target(Project.id), prop))
     count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.order_by(Org.name, Project.name, Project.id).offset(offset).limit(limit)).all()
     return int(count), rows
