@@ -22,13 +22,11 @@ PAGE = 500
 
 
 def reading_time(record: ReadingRecord) -> str:
-    """Local time; the fraction of a second only when there is one (readings may come twice a second)."""
+    """Local time; milliseconds only when the reading has a fraction of a second (some come twice a
+    second)."""
     local = record.timestamp.astimezone(timezone.utc).astimezone()
     text = local.strftime("%Y-%m-%d %H:%M:%S")
-    micro = local.microsecond
-    if not micro:
-        return text
-    return f"{text}.{micro // 1000:03d}" if micro % 1000 == 0 else f"{text}.{micro:06d}"
+    return f"{text}.{local.microsecond // 1000:03d}" if local.microsecond else text
 
 
 def _number(value: float | int | None) -> str:

@@ -52,7 +52,7 @@ def parse(setting: Setting, text: str) -> Any:
 
 
 UNIT_SUFFIXES = {"seconds": "seconds", "bytes": "bytes", "days": "days"}
-ACRONYMS = {"jwt": "JWT", "json": "JSON", "smtp": "SMTP", "http": "HTTP", "api": "API"}
+ACRONYMS = {"jwt": "JWT", "json": "JSON", "smtp": "SMTP", "http": "HTTP", "api": "API", "url": "URL"}
 
 
 def pretty(name: str) -> str:
