@@ -117,7 +117,15 @@ def mask_bounds(streams: StreamStore, selector: StreamSelector, start: datetime 
                 end: datetime | None) -> tuple[datetime | None, datetime | None]:
     """A read's ``start``/``end`` narrowed to the mask of the device or block it reads (a variable or
     project read has no mask, as on iotile.cloud). Blocking: the read path runs it in its executor."""
-    mask = read_mask(streams, selector.device) if selector.device is not None else None
+    if selector.device is None:
+        return start, end
+    return clip_to_mask(streams, selector.device, start, end)
+
+
+def clip_to_mask(streams: StreamStore, key: int, start: datetime | None,
+                 end: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """``start``/``end`` narrowed to the mask of device (or block) ``key``. Blocking."""
+    mask = read_mask(streams, key)
     if mask is None:
         return start, end
     if mask.start is not None and (start is None or mask.start > start):

@@ -54,7 +54,7 @@ class DeviceServices:
 def services_of(appliance: Appliance) -> DeviceServices:
     metadata = appliance.metadata
     notes = NoteService(metadata)
-    return DeviceServices(Properties(metadata), ConfigAttributes(metadata), notes, LocationService(metadata, notes))
+    return DeviceServices(Properties(metadata), ConfigAttributes(metadata), notes, LocationService(metadata, notes, appliance.streams))
 
 
 def target_of(device_id: int) -> str:

@@ -75,6 +75,21 @@ async def test_time_window(reg: Registry) -> None:
     assert status == 200 and [r["lat"] for r in body["results"]] == [11, 12] and body["count"] == 2
 
 
+async def test_mask_1_clips_to_the_devices_data_mask(reg: Registry) -> None:
+    for hour in range(10, 14):
+        status, _ = await reg.call("POST", "/location/", "r1", spot(lat=hour, ts=f"2024-01-01T{hour}:00:00Z"))
+        assert status == 201
+    status, _ = await reg.call("PATCH", f"/device/{DEVICE}/mask/", "a0",
+                               {"start": "2024-01-01T11:00:00Z", "end": "2024-01-01T12:30:00Z"})
+    assert status == 202
+    status, body = await reg.call("GET", f"/location/?target={DEVICE}&mask=1", "m1")
+    assert status == 200 and [r["lat"] for r in body["results"]] == [11, 12]
+    status, body = await reg.call("GET", f"/location/?target={DEVICE}&mask=1&start=2024-01-01T12:00:00Z", "m1")
+    assert [r["lat"] for r in body["results"]] == [12]
+    status, body = await reg.call("GET", f"/location/?target={DEVICE}", "m1")
+    assert [r["lat"] for r in body["results"]] == [10, 11, 12, 13]  # without mask=1 nothing is clipped
+
+
 BAD: list[tuple[str, Any]] = [
     ("not json", "[1,"),
     ("lat too high", spot(lat=90.5)),

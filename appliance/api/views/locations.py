@@ -1,6 +1,6 @@
 """/api/v1/location/: where a target was, as iotile.cloud's DeviceLocation API.
 
-Differences from iotile.cloud: one location per POST (no list bodies), no ``mask=1`` yet, lat/lon
+Differences from iotile.cloud: one location per POST (no list bodies), lat/lon
 are range-checked (the server stores any number), and targets are stored in canonical spelling.
 """
 
@@ -26,7 +26,7 @@ LOCATION_FIELDS = frozenset({"target", "timestamp", "lat", "lon"})
 
 
 def setup(app: web.Application) -> None:
-    app[LOCATIONS] = LocationService(app[APPLIANCE].metadata, app[NOTES])
+    app[LOCATIONS] = LocationService(app[APPLIANCE].metadata, app[NOTES], app[APPLIANCE].streams)
     app.router.add_get(f"{API}/location/", location_list)
     app.router.add_post(f"{API}/location/", location_create)
 
@@ -52,7 +52,8 @@ async def location_list(request: web.Request) -> web.Response:
     start, end = query_datetime(request, "start"), query_datetime(request, "end")
     page = page_of(request, default_size=1000, max_size=10000)
     count, rows = await request.app[LOCATIONS].list(access, target, start=start, end=end,
-                                                   offset=page.offset, limit=page.size)
+                                                   offset=page.offset, limit=page.size,
+                                                   mask=request.query.get("mask") in ("1", "true", "True"))
     return respond(paginated(request, page, count, [r.as_json() for r in rows]))
 
 
