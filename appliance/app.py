@@ -79,7 +79,8 @@ class Appliance:
         self.reading_arrays = ReadingArrays(self.metadata, self.streams)  # columnar reads: plots, exports
         self.rawlog = RawLog(self.data_dir.blobs / "raw")
         self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.rawlog, self.events, self._user_key)
-        self.ota = Ota(self.metadata, self.blobs, self.events)  # confirms deployments from ingest's versions
+        self.ota = Ota(self.metadata, self.blobs)
+        self.ingest.version_hooks.append(self.ota.confirm_in)  # deployments confirmed by reported versions
         self.streamers.bind_ledger(self.ingest.ledger)
         for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, *DATABLOCK_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK):
             self.jobs.register(kind)

@@ -18,7 +18,7 @@ import logging
 import random
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -53,6 +53,7 @@ T = TypeVar("T")
 
 LOGGER = logging.getLogger(__name__)
 KINDS = {"": "bin", ".bin": "bin", ".mp": "msgpack", ".json": "json"}
+VersionHook = Callable[[Session, int, Sequence[Version]], bool]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Ingest:
         self.follower = LedgerFollower(metadata, streams)
         self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
         self._rights: TtlCache[tuple[str, int | None, int | None, int], bool] = TtlCache(2.0)
+        self.version_hooks: list[VersionHook] = []
+        """Run in the transaction that records a device's changed versions; True: the device changed."""
 
     async def upload(self, data: bytes, filename: str, received: datetime, *, principal: Principal,
                      access: Callable[[], Awaitable[Access]]) -> UploadResult:
@@ -167,13 +170,24 @@ class Ingest:
         if last_id == 0:  # a streamer's first report: acknowledgements need its Streamer row now
             await db.write(self._metadata, lambda s: repo.ensure_streamers(s, [as_record(entry)]))
         if assembled.versions:
-            changed = await db.write(self._metadata,
-                                     lambda s: _record_versions(s, report.device_id, assembled.versions))
-            if changed:  # OTA confirms deployments from these (appliance/services/ota.py)
-                self._events.publish(VersionsChanged(report.device_id, tuple(changed)))
+            await self._versions(report.device_id, assembled.versions)
         return UploadResult(report.count, assembled.stored_readings + assembled.stored_events, report_uuid,
                             report.device_id, report.streamer_index, assembled.actual_first_id,
                             assembled.actual_last_id)
+
+    async def _versions(self, device_id: int, versions: list[Version]) -> None:
+        """Version rows and what the hooks make of them (OTA confirmations) commit together, so a
+        crash cannot keep a new version while losing the confirmation it implies."""
+        def write(session: Session) -> tuple[list[Version], bool]:
+            changed = _record_versions(session, device_id, versions)
+            return changed, bool(changed) and any([_run_hook(session, hook, device_id, changed)
+                                                   for hook in self.version_hooks])
+
+        changed, hooked = await db.write(self._metadata, write)
+        if changed:
+            self._events.publish(VersionsChanged(device_id, tuple(changed)))
+        if hooked:
+            self._events.publish(Changes(devices=True, initiator="ota", detail={"device": device_id}))
 
     async def reprocess(self, device: int, streamer: int, progress: Callable[[float, str], None]) -> dict[str, int]:
         """Process a streamer's reports again from their raw bytes, in their original order: what
@@ -238,6 +252,16 @@ def _new_uuid() -> str:
     """Report ids need uniqueness, not secrecy; os.urandom-backed uuid4 measured ~1.4 ms per call
     under load on this machine's VM, on the event loop."""
     return str(uuid.UUID(int=_RANDOM.getrandbits(128), version=4))
+
+
+def _run_hook(session: Session, hook: VersionHook, device_id: int, changed: list[Version]) -> bool:
+    """A failing hook is rolled back to its savepoint and logged: the versions still count."""
+    try:
+        with session.begin_nested():
+            return hook(session, device_id, changed)
+    except Exception:
+        LOGGER.exception("version hook %r failed for device %#x", hook, device_id)
+        return False
 
 
 def _record_versions(session: Session, device_id: int, versions: list[Version]) -> list[Version]:

@@ -20,6 +20,7 @@ from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationErr
 from appliance.jobs.kinds import HardJobError, JobArgs, JobKind, JobResult
 from appliance.services import db
 from appliance.services import fieldspec as fs
+from appliance.services.device_maintenance_common import remove_blobs
 from appliance.services.devices_records import BUSY_MESSAGE, DeviceRecord, DevicesBase, find_device
 from appliance.services.permissions import Access, Perm
 from appliance.slugs import DeviceSlug, ProjectSlug, SlugError, StreamSlug
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 UNCLAIM_KIND = "device_unclaim"
+ATTACHMENT_KEYS = "_attachment_keys"  # handed from the metadata step to the job, never in its result
 DEFAULT_LABEL = "Device ({id})"
 MAX_CLAIMABLE = 1000
 
@@ -119,6 +121,7 @@ async def _execute_unclaim(ctx: JobContext, args: dict[str, Any]) -> JobResult:
     ctx.report(5, f"unclaiming {DeviceSlug(args['device']).slug}")
     result = await ctx.appliance.devices.unclaim_now(args["device"], label=args["label"],
                                                      clean_streams=args["clean_streams"])
+    result["attachments_deleted"] = await remove_blobs(ctx.appliance.blobs, result.pop(ATTACHMENT_KEYS))
     if args["clean_streams"]:
         result["ledger_entries_deleted"] = await ctx.appliance.ingest.reset_device(args["device"])
     ctx.appliance.authenticator.forget()  # the device's a-jwt tokens must stop working now, not in 2 s
@@ -138,7 +141,7 @@ def _unclaim_metadata(session: Session, *, device_id: int, label: str, clean_str
     if device is None:
         raise HardJobError(f"Device with slug {slug} not found !")
     streams = streams_repo.device_streams(session, device_id) if clean_streams else []
-    repo.delete_annotations(session, slug)
+    attachments = repo.delete_annotations(session, slug)
     repo.delete_streamer_reports(session, device_id, streamers_too=clean_streams)
     streams_repo.delete_streams(session, [s.id for s in streams],
                                 [StreamSlug(s.project_gid, s.device_gid, s.var_lid).slug for s in streams])
@@ -146,7 +149,8 @@ def _unclaim_metadata(session: Session, *, device_id: int, label: str, clean_str
     device.project_id = device.org_id = device.claimed_on = device.claimed_by_id = None
     device.lat = device.lon = None
     device.label, device.state, device.active = label or default_label(None, device_id), "N1", True
-    return {"device": slug, "was_claimed": was_claimed, "streams_deleted": len(streams)}
+    return {"device": slug, "was_claimed": was_claimed, "streams_deleted": len(streams),
+            ATTACHMENT_KEYS: attachments}
 
 
 class DeviceClaims(DevicesBase):

@@ -63,7 +63,7 @@ def text(max_length: int, *, blank: bool = True) -> Parser:
 def integer(low: int, high: int) -> Parser:
     def parse(name: str, value: Any) -> int:
         number = value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.isascii() and value.strip().lstrip("-").isdigit():
             number = int(value)
         if isinstance(number, bool) or not isinstance(number, int):
             raise invalid(name, "expected a whole number")

@@ -184,3 +184,14 @@ async def test_a_reset_removes_attachments_of_the_notes_it_deletes(reg: Registry
     assert status == 202
     assert (await reg.appliance.jobs.wait(body["pid"])).status == "done"
     assert blob_files(reg.appliance) == []
+
+
+async def test_an_unclaim_removes_attachments_of_the_notes_it_deletes(reg: Registry) -> None:
+    note_id = await new_note(reg)
+    assert (await attach(reg, note_id, "m1", form(PNG)))[0] == 201
+    status, body = await reg.call("POST", f"/device/{DEVICE}/unclaim/", "a0", {"clean_streams": False})
+    assert status == 202
+    job = await reg.appliance.jobs.wait(body["pid"])
+    assert job.status == "done" and job.result is not None and job.result["attachments_deleted"] == 1
+    assert "_attachment_keys" not in job.result
+    assert blob_files(reg.appliance) == []

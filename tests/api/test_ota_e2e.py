@@ -71,7 +71,6 @@ def running(threaded_appliance: ThreadedAppliance) -> tuple[ThreadedAppliance, W
 def upload(running: ThreadedAppliance, world: World, report: SignedListReport) -> None:
     cloud = iotile_cloud(running.url, world.headers("r1")["Authorization"].split(" ", 1)[1])
     assert cloud.upload_report(report) == len(report.visible_readings)
-    running.call(running.appliance.ota.settle())
 
 
 def publish(dev: Http, world: World) -> tuple[str, int]:

@@ -138,7 +138,6 @@ async def upload(ota: OtaWorld, body: bytes, received: str) -> None:
     resp = await ota.reg.api.post(f"{API}/streamer/report/?timestamp={received}", data=data,
                                   headers=ota.reg.headers("r1"))
     assert resp.status == 201, await resp.text()
-    await ota.reg.appliance.ota.settle()
 
 
 def app(tag: int, major: int, minor: int) -> tuple[int, int]:
@@ -171,3 +170,15 @@ async def test_an_update_without_a_reported_attempt_confirms_itself(ota: OtaWorl
     assert (sg, template) == ("app-3-0", "os-9")  # the device follows its new firmware, as on the server
     _, info = await ota.reg.call("GET", f"/ota/device/{DeviceSlug(CLAIMED).slug}/", "m1")
     assert (info["sg"], info["template"]) == ("app-3-0", "os-9")
+
+
+async def test_a_failing_version_hook_keeps_the_versions(ota: OtaWorld) -> None:
+    """Ingest runs OTA's confirmation in the version rows' transaction; a hook that raises is
+    rolled back alone and logged, and the reported version is still recorded."""
+    def broken(session: Session, device_id: int, versions: Any) -> bool:
+        raise RuntimeError("hook bug")
+
+    ota.reg.appliance.ingest.version_hooks.insert(0, broken)
+    await upload(ota, report(1, app(77, 4, 1)), "2026-01-01T00:00:00Z")
+    _, versions = await ota.reg.call("GET", f"/ota/version/?device={DeviceSlug(CLAIMED).slug}&type=app", "m1")
+    assert any((v["tag"], v["version"]) == (77, "v4.1") for v in versions["results"]), versions
