@@ -13,6 +13,17 @@ from appliance.errors import ApplianceError, AuthenticationError
 LOGGER = logging.getLogger(__name__)
 
 
+SECRET_PATHS = ("/invite/",)
+"""Paths whose remainder is a secret (an invitation token): logged without it."""
+
+
+def loggable_path(request: web.Request) -> str:
+    for prefix in SECRET_PATHS:
+        if request.path.startswith(prefix) and len(request.path) > len(prefix):
+            return f"{prefix}<redacted>"
+    return request.path
+
+
 def _error_response(status: int, body: dict[str, object]) -> web.Response:
     response = respond(body, status=status)
     if status == 401:
@@ -26,9 +37,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApplianceError as err:
         if isinstance(err, AuthenticationError) or err.status < 500:
-            LOGGER.info("%s %s -> %d %s", request.method, request.path, err.status, err.key)
+            LOGGER.info("%s %s -> %d %s", request.method, loggable_path(request), err.status, err.key)
         else:
-            LOGGER.error("%s %s -> %d %s", request.method, request.path, err.status, err.message)
+            LOGGER.error("%s %s -> %d %s", request.method, loggable_path(request), err.status, err.message)
         return _error_response(err.status, err.as_json())
     except web.HTTPException as err:
         if err.status < 400:
@@ -36,7 +47,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         reason = err.text if err.text and not err.text.startswith(f"{err.status}:") else err.reason
         return _error_response(err.status, {"error": reason})
     except Exception:
-        LOGGER.exception("%s %s failed", request.method, request.path)
+        LOGGER.exception("%s %s failed", request.method, loggable_path(request))
         return _error_response(500, {"error": "Internal server error; see the appliance log."})
 
 

@@ -180,3 +180,13 @@ async def test_links_use_the_public_address_when_set(api: Any, appliance: Applia
     path = urlsplit(body["accept_url"]).path
     done = await page(await api.post(path, data=NEW, headers={"Origin": "https://appliance.example"}), 201)
     assert "https://appliance.example/api/v1/auth/login/" in done
+
+
+def test_invitation_tokens_stay_out_of_error_logs() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from appliance.api.middlewares import loggable_path
+
+    assert loggable_path(make_mocked_request("POST", "/invite/abc123secret")) == "/invite/<redacted>"
+    assert loggable_path(make_mocked_request("GET", "/invite/")) == "/invite/"
+    assert loggable_path(make_mocked_request("GET", "/api/v1/org/")) == "/api/v1/org/"
