@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 UNCLAIM_KIND = "device_unclaim"
-ATTACHMENT_KEYS = "_attachment_keys"  # handed from the metadata step to the job, never in its result
 DEFAULT_LABEL = "Device ({id})"
 MAX_CLAIMABLE = 1000
 
@@ -121,7 +120,6 @@ async def _execute_unclaim(ctx: JobContext, args: dict[str, Any]) -> JobResult:
     ctx.report(5, f"unclaiming {DeviceSlug(args['device']).slug}")
     result = await ctx.appliance.devices.unclaim_now(args["device"], label=args["label"],
                                                      clean_streams=args["clean_streams"])
-    result["attachments_deleted"] = await remove_blobs(ctx.appliance.blobs, result.pop(ATTACHMENT_KEYS))
     if args["clean_streams"]:
         result["ledger_entries_deleted"] = await ctx.appliance.ingest.reset_device(args["device"])
     ctx.appliance.authenticator.forget()  # the device's a-jwt tokens must stop working now, not in 2 s
@@ -134,8 +132,10 @@ DEVICE_UNCLAIM = JobKind(
     description="Unclaim a device: remove its properties, notes, locations, reports (and streams and data).")
 
 
-def _unclaim_metadata(session: Session, *, device_id: int, label: str, clean_streams: bool) -> dict[str, Any]:
-    """device_unclaim() in one transaction: what hangs off the device goes, then the device is reset."""
+def _unclaim_metadata(session: Session, *, device_id: int, label: str,
+                      clean_streams: bool) -> tuple[dict[str, Any], list[str]]:
+    """device_unclaim() in one transaction: what hangs off the device goes, then the device is reset.
+    Also returns the blob keys of the deleted notes' attachments."""
     slug = DeviceSlug(device_id).slug
     device = repo.device_obj(session, device_id)
     if device is None:
@@ -149,8 +149,7 @@ def _unclaim_metadata(session: Session, *, device_id: int, label: str, clean_str
     device.project_id = device.org_id = device.claimed_on = device.claimed_by_id = None
     device.lat = device.lon = None
     device.label, device.state, device.active = label or default_label(None, device_id), "N1", True
-    return {"device": slug, "was_claimed": was_claimed, "streams_deleted": len(streams),
-            ATTACHMENT_KEYS: attachments}
+    return {"device": slug, "was_claimed": was_claimed, "streams_deleted": len(streams)}, attachments
 
 
 class DeviceClaims(DevicesBase):
@@ -225,7 +224,8 @@ class DeviceClaims(DevicesBase):
         """
         slug = DeviceSlug(device_id).slug
         change = partial(_unclaim_metadata, device_id=device_id, label=label, clean_streams=clean_streams)
-        result = await db.write(self._store, change)
+        result, attachments = await db.write(self._store, change)
+        result["attachments_deleted"] = await remove_blobs(self._blobs, attachments)
         if clean_streams:
             selector = StreamSelector(device=device_id)
             result["data_deleted"] = await asyncio.wrap_future(self._streams.delete_data(selector))

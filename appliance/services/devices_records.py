@@ -14,6 +14,7 @@ from appliance.events import Changes, EventBus
 from appliance.jobs.queue import JobQueue
 from appliance.services.permissions import Access, Perm
 from appliance.slugs import BlockSlug, DeviceSlug, SlugError
+from storage.blobs import BlobStore
 from storage.metadata import DeviceStatus, MetadataStore
 from storage.metadata.repos import devices as repo
 from storage.secrets import SecretStore
@@ -149,9 +150,11 @@ def require_on_device(access: Access, device: DeviceRecord, perm: Perm) -> None:
 class DevicesBase:
     """State shared by the device service's parts (split across modules to keep each one small)."""
 
-    def __init__(self, store: MetadataStore, streams: StreamStore, jobs: JobQueue, events: EventBus) -> None:
+    def __init__(self, store: MetadataStore, streams: StreamStore, jobs: JobQueue, events: EventBus,
+                 blobs: BlobStore) -> None:
         self._store = store
         self._streams = streams
+        self._blobs = blobs  # note attachments go with the notes an unclaim deletes
         self._jobs = jobs
         self._events = events
         self._secrets: SecretStore | None = None

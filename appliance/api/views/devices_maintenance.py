@@ -18,8 +18,7 @@ MAINTENANCE: web.AppKey[DeviceMaintenance] = web.AppKey("device_maintenance", De
 
 
 def setup(app: web.Application) -> None:
-    appliance = app[APPLIANCE]
-    app[MAINTENANCE] = DeviceMaintenance(appliance.metadata, appliance.streams, appliance.jobs, appliance.events)
+    app[MAINTENANCE] = app[APPLIANCE].maintenance  # the Appliance owns it: the GUI uses the same one
     app.router.add_post(f"{API}/device/{{slug}}/reset/", device_reset)
     app.router.add_post(f"{API}/device/{{slug}}/trim/", device_trim)
     app.router.add_post(f"{API}/device/{{slug}}/move/", device_move)

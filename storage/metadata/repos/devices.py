@@ -199,11 +199,15 @@ def active_job(session: Session, kind: str, key: str) -> str | None:
                                                 Job.status.in_(("queued", "running"))).limit(1))
 
 
-def delete_annotations(session: Session, slug: str) -> None:
-    """What an unclaim removes from the device itself: properties, user notes, locations."""
+def delete_annotations(session: Session, slug: str) -> list[str]:
+    """What an unclaim removes from the device itself: properties, user notes, locations. Returns
+    the blob keys of the deleted notes' attachments, for the caller to remove after the commit."""
+    user_notes = (StreamNote.target_slug == slug, StreamNote.type == "ui")
+    attachments = [key for key in session.scalars(select(StreamNote.attachment).where(*user_notes)) if key]
     session.execute(delete(GenericProperty).where(GenericProperty.target == slug))
-    session.execute(delete(StreamNote).where(StreamNote.target_slug == slug, StreamNote.type == "ui"))
+    session.execute(delete(StreamNote).where(*user_notes))
     session.execute(delete(DeviceLocation).where(DeviceLocation.target_slug == slug))
+    return attachments
 
 
 def delete_streamer_reports(session: Session, device_id: int, *, streamers_too: bool) -> None:
