@@ -35,6 +35,7 @@ from appliance.services.data import Readings
 from appliance.services.data_arrays import ReadingArrays
 from appliance.services.datablocks import DataBlocks
 from appliance.services.datablocks_jobs import DATABLOCK_JOB_KINDS
+from appliance.services.datablocks_mask import BlockMasks
 from appliance.services.device_maintenance import DeviceMaintenance
 from appliance.services.devices import DEVICE_JOB_KINDS, Devices
 from appliance.services.health import DEVICE_HEALTH_CHECK
@@ -77,6 +78,7 @@ class Appliance:
         self.stream_ids = Streams(self.metadata, self.events)
         self.streamers = Streamers(self.metadata)
         self.datablocks = DataBlocks(self.metadata, self.streams, self.jobs, self.events)
+        self.block_masks = BlockMasks(self.metadata, self.streams, self.events)
         self.maintenance = DeviceMaintenance(self.metadata, self.streams, self.jobs, self.events)  # API and GUI
         self.reading_arrays = ReadingArrays(self.metadata, self.streams)  # columnar reads: plots, exports
         self.rawlog = RawLog(self.data_dir.blobs / "raw")

@@ -286,3 +286,28 @@ async def test_a_failure_in_the_middle_of_the_move_changes_nothing(api: Any, app
     assert (await reg.call("GET", f"/data/?filter={BLOCK}", "a0"))[0] == 404
     await archive(reg, {"device": DEVICE, "title": "Trip 1 again"})  # the device archives fine afterwards
     assert [comparable(r) for r in await rows(reg, BLOCK)] == [comparable(r) for r in before]
+
+
+async def test_a_blocks_data_mask_clips_its_reads(api: Any, appliance: Appliance) -> None:
+    reg = await build_registry(appliance, api)
+    before = await uploaded_device(reg)
+    await archive(reg, {"device": DEVICE, "title": "Trip 1"})
+    stamps = sorted(r["timestamp"] for r in before)
+    start, end = stamps[3][:19] + "Z", stamps[-4][:19] + "Z"
+    assert (await reg.call("GET", f"/datablock/{BLOCK}/mask/", "m1"))[1] == {"start": None, "end": None}
+    assert (await reg.call("GET", f"/datablock/{BLOCK}/mask/", "r1"))[0] == 403  # no can_access_datablock
+    for who in ("m1", "r1"):
+        assert (await reg.call("PATCH", f"/datablock/{BLOCK}/mask/", who, {"start": start}))[0] == 403
+    assert (await reg.call("PATCH", f"/datablock/{BLOCK}/mask/", "other", {"start": start}))[0] == 404
+    assert (await reg.call("PATCH", f"/datablock/{BLOCK}/mask/", "a0", {"start": "yesterday"}))[0] == 400
+    status, body = await reg.call("PATCH", f"/datablock/{BLOCK}/mask/", "a0", {"start": start, "end": end})
+    assert status == 202 and (body["start"], body["end"]) == (start, end)
+    assert (await reg.call("GET", f"/datablock/{BLOCK}/mask/", "m1"))[1] == {"start": start, "end": end}
+    _, masked = await reg.call("GET", f"/data/?filter={BLOCK}&mask=1&page_size=1000", "m1")
+    assert masked["count"] == len([s for s in stamps if start <= s[:19] + "Z" < end]) < len(before)
+    assert (await reg.call("GET", f"/data/?filter={BLOCK}", "m1"))[1]["count"] == len(before)
+    assert (await reg.call("GET", f"/device/{DEVICE}/mask/", "m1"))[1] == {"start": None, "end": None}
+    assert (await reg.call("DELETE", f"/datablock/{BLOCK}/mask/", "a0"))[0] == 204
+    assert (await reg.call("GET", f"/datablock/{BLOCK}/mask/", "m1"))[1] == {"start": None, "end": None}
+    notes = (await reg.call("GET", f"/note/?target={BLOCK}", "a0"))[1]["results"]
+    assert [n["note"][:14] for n in notes][-2:] == ["Data mask set ", "Data mask clea"], notes

@@ -28,6 +28,9 @@ def setup(app: web.Application) -> None:
     app.router.add_put(f"{API}/datablock/{{slug}}/", block_replace)
     app.router.add_delete(f"{API}/datablock/{{slug}}/", block_delete)
     app.router.add_get(f"{API}/datablock/{{slug}}/extra/", block_extra)
+    app.router.add_get(f"{API}/datablock/{{slug}}/mask/", block_mask)
+    app.router.add_patch(f"{API}/datablock/{{slug}}/mask/", block_mask_set)
+    app.router.add_delete(f"{API}/datablock/{{slug}}/mask/", block_mask_clear)
 
 
 def _blocks(request: web.Request) -> DataBlocks:
@@ -102,3 +105,20 @@ async def block_extra(request: web.Request) -> web.Response:
     block, counts = await _blocks(request).stream_counts(access, request.match_info["slug"])
     return respond({"id": block.id, "slug": block.slug, "title": block.title, "description": block.description,
                     "created_on": block.created_on, "stream_counts": counts_json(counts)})
+
+
+async def block_mask(request: web.Request) -> web.Response:
+    access = await caller_access(request)
+    return respond(await request.app[APPLIANCE].block_masks.get(access, request.match_info["slug"]))
+
+
+async def block_mask_set(request: web.Request) -> web.Response:
+    access = await caller_access(request)
+    body = await json_object(request)
+    return respond(await request.app[APPLIANCE].block_masks.set(access, request.match_info["slug"], body), status=202)
+
+
+async def block_mask_clear(request: web.Request) -> web.Response:
+    access = await caller_access(request)
+    await request.app[APPLIANCE].block_masks.clear(access, request.match_info["slug"])
+    return web.Response(status=204)
