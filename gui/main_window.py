@@ -35,6 +35,7 @@ from gui.qt import (
 )
 from gui.screens.base import Screen, ScreenContext
 from gui.screens.dashboard import DashboardScreen
+from gui.screens.datablocks import DataBlocksScreen
 from gui.screens.devices import DevicesScreen
 from gui.screens.explorer import ExplorerScreen
 from gui.screens.jobs import JobsScreen
@@ -65,6 +66,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry(key="jobs", label="Jobs", factory=JobsScreen),
     ScreenEntry(key="members", label="Members", factory=MembersScreen),
     ScreenEntry(key="settings", label="Settings", factory=SettingsScreen),
+    ScreenEntry(key="datablocks", label="Data blocks", factory=DataBlocksScreen),  # last: Ctrl+1..7 stay put
 )
 
 

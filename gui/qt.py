@@ -13,6 +13,7 @@ import sys
 from PySide6 import __version__ as PYSIDE_VERSION
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDateTime,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -45,6 +46,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -58,11 +60,13 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QProgressDialog,
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSpinBox,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -118,12 +122,14 @@ def is_alive(obj: object) -> bool:
 
 __all__ = [
     "is_alive", "PINNED", "PYSIDE_VERSION", "QAbstractItemView", "QAbstractSocket", "QAbstractTableModel",
-    "QApplication", "QButtonGroup", "QCheckBox", "QCloseEvent", "QColor", "QComboBox", "QCompleter", "QDialog",
+    "QApplication", "QButtonGroup", "QCheckBox", "QCloseEvent", "QColor", "QComboBox", "QCompleter",
+    "QDateTime", "QDateTimeEdit", "QDialog",
     "QDialogButtonBox", "QFileDialog", "QFont", "QFormLayout", "QFrame", "QGuiApplication", "QHBoxLayout",
     "QHeaderView", "QHostAddress", "QKeySequence", "QLabel", "QLineEdit", "QListWidget", "QListWidgetItem",
     "QMainWindow", "QMessageBox", "QModelIndex", "QNetworkInterface", "QObject", "QPainter", "QPen",
-    "QPersistentModelIndex", "QPointF", "QProgressBar", "QProgressDialog", "QPushButton", "QRectF", "QResizeEvent",
-    "QScrollArea", "QSettings", "QShortcut", "QShowEvent", "QSize", "QSizePolicy", "QStackedWidget",
+    "QPersistentModelIndex",
+    "QPlainTextEdit", "QPointF", "QProgressBar", "QProgressDialog", "QPushButton", "QRectF", "QResizeEvent",
+    "QScrollArea", "QSettings", "QShortcut", "QShowEvent", "QSize", "QSizePolicy", "QSpinBox", "QStackedWidget",
     "QStringListModel", "QStyle", "QStyledItemDelegate", "QStyleOptionViewItem", "Qt", "QTableView", "QTabWidget",
     "QTimer", "QVBoxLayout", "QWidget", "QWizard", "QWizardPage", "Signal",
 ]

@@ -1,9 +1,10 @@
-"""Device detail: overview, streams, health, properties, configuration attributes, notes (with "Add a
-note…"), locations and (when its service exists) versions. ``show_device_detail`` reads everything
-first and opens the dialog only then, so the tabs never fill in one by one.
+"""Device detail: overview, streams, health (with the health check's switch and period), properties,
+configuration attributes, notes (with "Add a note…"), locations, versions (OS and app, with the OTA
+deployments that apply) and the data mask (show, set, clear). ``show_device_detail`` reads
+everything first and opens the dialog only then, so the tabs never fill in one by one.
 
-Tabs whose service this version of the appliance lacks say so in words, instead of being left out:
-the operator learns where the information will be, and nobody reads an empty tab as "none".
+A tab the operator's role may not read says so in words instead of being left out, and edits the
+role does not allow are disabled with the reason; the services still judge every change.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from appliance.services.accounts import AccountRecord
@@ -20,9 +20,13 @@ from appliance.services.locations import LocationRecord
 from appliance.services.notes import MAX_NOTE_LENGTH, NoteRecord
 from appliance.services.properties import PropertyRecord
 from gui.bridge import CoreThread
+from gui.dialogs.maintenance_base import keep_open
+from gui.dialogs.maintenance_health import HealthTab
+from gui.dialogs.maintenance_mask import MaskTab
+from gui.dialogs.maintenance_versions import VersionsTab
 from gui.errors import show_error
 from gui.layout import WrapLabel, button_row, form_layout, table_view
-from gui.models.devices import HEALTH_COLOURS, HEALTH_TIPS
+from gui.models.devices import HEALTH_COLOURS
 from gui.models.jobs import local_time
 from gui.models.streams import StreamsModel
 from gui.operations.device_detail import DeviceDetail, TabRows, detail_reader, note_adder
@@ -41,21 +45,7 @@ from gui.qt import (
 from gui.theme import set_role
 
 LOGGER = logging.getLogger(__name__)
-NOT_YET = "Not available yet: this version of the appliance has no service for {}, so {} here."
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, kw_only=True)
-class MissingTab:
-    title: str
-    what: str  # "device notes"
-    consequence: str  # "they cannot be shown"
-    action: str | None = None  # a button that will exist, e.g. "Add a note…"
-
-
-MISSING_TABS: tuple[MissingTab, ...] = (
-    MissingTab(title="Versions", what="firmware and application versions", consequence="they cannot be shown"),
-)
 
 
 def property_line(p: PropertyRecord) -> str:
@@ -110,26 +100,13 @@ def overview_rows(detail: DeviceDetail) -> list[tuple[str, str]]:
     ]
 
 
-def health_rows(detail: DeviceDetail) -> list[tuple[str, str]]:
-    s = detail.status
-    period = f"every {s.health_check_period // 3600} h {s.health_check_period % 3600 // 60} min"
-    streamers = ", ".join(f"streamer {st.index}: last ID {st.last_id:,}" for st in detail.streamers)
-    return [
-        ("Health", f"{HEALTH_LABELS.get(s.alert, s.alert)} — {HEALTH_TIPS.get(s.alert, '')}"),
-        ("Health check", f"on, expects an upload {period}" if s.health_check_enabled else "off"),
-        ("Last upload", local_time(s.last_report_ts) if s.last_report_ts else "Never"),
-        ("Last known state", s.last_known_state), ("Notify", ", ".join(s.notification_recipients)),
-        ("Acknowledged", streamers or "No report received yet"),
-    ]
-
-
 class DeviceDetailDialog(QDialog):
     def __init__(self, core: CoreThread, detail: DeviceDetail, account: AccountRecord,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("deviceDetailDialog")
         self.setWindowTitle(f"Device {detail.device.slug}")
-        self.resize(1060, 640)
+        self.resize(1180, 680)  # every tab's title shows at once on the default 1280 px wide screen
         self.core = core
         self.account = account
         self.detail = detail
@@ -139,7 +116,25 @@ class DeviceDetailDialog(QDialog):
         self.tabs.setObjectName("deviceDetailTabs")
         self.tabs.addTab(_page(_form(overview_rows(detail))), "Overview")
         self.tabs.addTab(self._streams_page(), f"Streams ({len(detail.streams)})")
-        self.tabs.addTab(_page(_form(health_rows(detail))), "Health")
+        self.health_tab = HealthTab(core, account, detail)
+        self.tabs.addTab(self.health_tab, "Health")
+        self._list_tabs()
+        self.versions_tab = VersionsTab(detail.versions)
+        self.tabs.addTab(self.versions_tab, "Versions")
+        self.mask_tab = MaskTab(core, account, detail)
+        self.tabs.addTab(self.mask_tab, "Data mask")
+        close = QPushButton("Close")
+        close.setDefault(True)
+        close.clicked.connect(self.accept)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(20, 16, 20, 16)
+        box.addWidget(self._heading())
+        box.addWidget(self.tabs, 1)
+        box.addLayout(button_row(close, stretch_at=0))
+
+    def _list_tabs(self) -> None:
+        """Properties, Config attributes, Notes (with its line edit) and Locations."""
+        detail = self.detail
         self.properties_list = self._list("deviceProperties")
         self.attributes_list = self._list("deviceAttributes")
         self.notes_list = self._list("deviceNotes")
@@ -155,16 +150,6 @@ class DeviceDetailDialog(QDialog):
         self.tabs.addTab(self._list_page(self.attributes_list, self.attributes_note), "Config attributes")
         self.tabs.addTab(self._notes_page(), "Notes")
         self.tabs.addTab(self._list_page(self.locations_list, self.locations_note), "Locations")
-        for missing in MISSING_TABS:
-            self.tabs.addTab(self._missing_page(missing), missing.title)
-        close = QPushButton("Close")
-        close.setDefault(True)
-        close.clicked.connect(self.accept)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(20, 16, 20, 16)
-        box.addWidget(self._heading())
-        box.addWidget(self.tabs, 1)
-        box.addLayout(button_row(close, stretch_at=0))
 
     def _heading(self) -> QLabel:
         device, alert = self.detail.device, self.detail.status.alert
@@ -273,20 +258,6 @@ class DeviceDetailDialog(QDialog):
         self.core.op(self, note_adder(self.account, self.detail.device.id, text)).with_progress(
             "Adding the note…").success(added).failure(failed).run()
 
-    @staticmethod
-    def _missing_page(missing: MissingTab) -> QWidget:
-        text = WrapLabel(NOT_YET.format(missing.what, missing.consequence))
-        text.setObjectName(f"missing_{missing.title.split()[0].lower()}")
-        set_role(text, "empty")
-        if missing.action is None:
-            return _page(text)
-        button = QPushButton(missing.action)
-        button.setEnabled(False)
-        button.setToolTip(NOT_YET.format(missing.what, missing.consequence))
-        holder = QWidget()
-        holder.setLayout(button_row(button))
-        return _page(text, holder)
-
     def tab_titles(self) -> list[str]:
         return [self.tabs.tabText(i) for i in range(self.tabs.count())]
 
@@ -296,6 +267,7 @@ def show_device_detail(core: CoreThread, parent: QWidget | None, account: Accoun
     """Read the device, then open its dialog (non-modal: several devices can be compared)."""
     def open_dialog(detail: DeviceDetail) -> None:
         dialog = DeviceDetailDialog(core, detail, account, parent)
+        keep_open(dialog)
         dialog.show()
         dialog.raise_()
 

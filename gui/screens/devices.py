@@ -1,32 +1,34 @@
 """Devices: claim by serial number or scanner, a filterable list with health, and device operations.
 
-The list pages from the device service (gui/models/devices.py). Operations that change a device's
-data in bulk are background jobs; the bar under the list follows the one just started. Operations
-whose service this version of the appliance lacks are shown disabled, with a tooltip saying so,
-so operators learn where they will be. Enter (or a double-click) opens the device's details.
+The list pages from the device service (gui/models/devices.py). Unclaim, Reset, Trim, Move and
+Archive open their dialog (gui/dialogs/maintenance.py): options, a confirmation of what is deleted,
+then the job's progress; the bar under the list follows the job too, and the list reads again when
+it ends. A button the operator's role (or the device's state) does not allow is disabled, with the
+reason as its tooltip, by the rules the services apply. Enter (or a double-click) opens the details.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from appliance.events import Changes
 from appliance.ingest.pipeline import ReportUploaded
+from appliance.services.permissions import Access
 from appliance.services.projects import ProjectRecord
 from gui.dialogs.device_detail import show_device_detail
+from gui.dialogs.maintenance import show_maintenance
+from gui.dialogs.maintenance_base import MaintenanceDialog
 from gui.layout import WrapLabel, button_row, table_view
 from gui.models.devices import DevicesModel
 from gui.operations.devices import DeviceFilter, DeviceRow, unclaimer
+from gui.operations.maintenance import ACTIONS, access_reader, refusal
 from gui.operations.projects import all_projects
 from gui.qt import (
-    QCheckBox,
     QComboBox,
     QHeaderView,
     QKeySequence,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QShortcut,
     QShowEvent,
@@ -47,24 +49,6 @@ HEALTH_FILTERS: tuple[tuple[str, str | None], ...] = (
     ("Any health", None), ("OK", "OK"), ("FAIL (late)", "FAIL"), ("UNK (never uploaded)", "UNK"),
     ("Health check off", "DSBL"),
 )
-MISSING = "Not available yet: this version of the appliance has no service to {}."
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeviceAction:
-    key: str
-    label: str
-    tip: str
-    missing: str | None = None  # why it cannot run in this build; None when its service exists
-
-
-ACTIONS: tuple[DeviceAction, ...] = (
-    DeviceAction(key="unclaim", label="Unclaim…", tip="Take the device out of its project (a background job)"),
-    DeviceAction(key="reset", label="Reset…", tip="", missing=MISSING.format("reset a device's data")),
-    DeviceAction(key="trim", label="Trim…", tip="", missing=MISSING.format("trim a device's data to a time range")),
-    DeviceAction(key="archive", label="Archive…", tip="",
-                 missing=MISSING.format("archive a device into a data block")),
-)
 
 
 class DevicesScreen(Screen):
@@ -79,6 +63,7 @@ class DevicesScreen(Screen):
         self.model = DevicesModel(ctx.core, account, self)
         self._projects: list[ProjectRecord] = []
         self._pending_project: int | None = None
+        self.access: Access | None = None  # the operator's roles, for enabling the operations
         self._build_filters()
         self.table = self._table()
         self._build_actions()
@@ -134,8 +119,8 @@ class DevicesScreen(Screen):
         for action in ACTIONS:
             button = QPushButton(action.label)
             button.setObjectName(f"device_{action.key}")
-            button.setToolTip(action.missing or action.tip)
             set_role(button, "danger")
+            button.clicked.connect(lambda _checked=False, key=action.key: self.open_action(key))
             self.action_buttons[action.key] = button
 
     def _timers(self) -> None:
@@ -156,7 +141,6 @@ class DevicesScreen(Screen):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.details_button.clicked.connect(self.show_details)
         self.plot_button.clicked.connect(self.plot_selected)
-        self.action_buttons["unclaim"].clicked.connect(self.confirm_unclaim)
         self.model.rows_did_load.connect(self._did_load)
         self.model.rows_did_fail.connect(lambda _e: self.note.setText("The device list could not be read."))
         self.claim.device_did_claim.connect(lambda _c: self.model.reload())
@@ -189,10 +173,15 @@ class DevicesScreen(Screen):
 
     def refresh(self) -> None:
         self.ctx.core.op(self, all_projects(self.ctx.session.account)).success(self._show_projects).run()
+        self.ctx.core.op(self, access_reader(self.ctx.session.account)).success(self._show_access).run()
         if self.model.loaded_once:
             self.model.reload()
         elif self._pending_project is None:
             self.apply_filter()
+
+    def _show_access(self, access: Access) -> None:
+        self.access = access
+        self._update_buttons()
 
     def _show_projects(self, projects: list[ProjectRecord]) -> None:
         chosen = self.current_filter().project
@@ -265,8 +254,10 @@ class DevicesScreen(Screen):
         self.details_button.setEnabled(row is not None)
         self.plot_button.setEnabled(row is not None and row.device.claimed)
         for action in ACTIONS:
-            claimed = row is not None and row.device.claimed and not row.device.busy
-            self.action_buttons[action.key].setEnabled(action.missing is None and claimed)
+            why_not = refusal(action, self.access, row.device if row is not None else None)
+            button = self.action_buttons[action.key]
+            button.setEnabled(why_not is None)
+            button.setToolTip(why_not or action.tip)
 
     def show_details(self) -> None:
         row = self.selected_row()
@@ -278,27 +269,17 @@ class DevicesScreen(Screen):
         if row is not None:
             self.navigation_requested.emit("explorer", row.device)
 
-    def confirm_unclaim(self) -> None:
+    def open_action(self, key: str) -> None:
+        """Open the operation's dialog for the selected device; its job is followed here too."""
         row = self.selected_row()
-        if row is None:
-            return
-        slug = row.device.slug
-        box = QMessageBox(QMessageBox.Icon.Question, f"Unclaim {slug}?",
-                          f"Take {row.device.label} ({slug}) out of {row.project_name}? Its notes, locations and "
-                          "properties are removed; it can then be claimed again.",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName("unclaimConfirm")
-        clean = QCheckBox("Also delete its streams and all their readings")
-        box.setCheckBox(clean)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda result: self._confirmed(slug, result, clean.isChecked()))
-        box.open()
+        if row is not None:
+            show_maintenance(self.ctx.core, self, self.ctx.session.account, row.device.slug, key, self._opened)
 
-    def _confirmed(self, slug: str, result: int, clean_streams: bool) -> None:
-        if result == int(QMessageBox.StandardButton.Yes.value):
-            self.start_unclaim(slug, clean_streams=clean_streams)
+    def _opened(self, dialog: MaintenanceDialog) -> None:
+        dialog.job_did_start.connect(self.job.follow)
+        dialog.job_did_finish.connect(lambda _pid, _status: self.model.reload())
 
     def start_unclaim(self, slug: str, *, clean_streams: bool) -> None:
+        """Unclaim without the dialog (scripted flows and screenshots)."""
         self.ctx.core.op(self, unclaimer(self.ctx.session.account, slug, clean_streams)).with_progress(
             "Starting the unclaim…").success(lambda pid: self.job.follow(pid, f"Unclaiming {slug}")).run()

@@ -1,5 +1,6 @@
 """Devices screen: claim by typing or scanning a serial and Enter, filters, unclaim as a job with its
-progress bar, disabled operations without a service, and the device detail dialog."""
+progress bar, operations enabled by the operator's rights, and the device detail dialog.
+(Reset, trim, move, archive and the new detail tabs: test_gui_maintenance*.py.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from appliance.errors import ValidationError
 from appliance.services.properties import NewProperty
 from gui.dialogs.device_detail import DeviceDetailDialog
+from gui.dialogs.maintenance_device import UnclaimDialog
 from gui.operations.access import access_for
 from gui.operations.device_detail import services_of, target_of
 from gui.operations.devices import parse_serial
@@ -91,7 +93,7 @@ def test_claim_refusals_are_said_in_the_panel(qtbot: Any, ctx: ScreenContext) ->
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
 
-def test_filters_health_and_operations_without_a_service(qtbot: Any, ctx: ScreenContext) -> None:
+def test_filters_health_and_operations_by_rights(qtbot: Any, ctx: ScreenContext) -> None:
     site = seed.site(ctx.core, ctx.session.account)
     late = seed.claimed(ctx.core, site.org.id, 0x2001)
     seed.claimed(ctx.core, site.org.id, 0x2002)
@@ -111,10 +113,11 @@ def test_filters_health_and_operations_without_a_service(qtbot: Any, ctx: Screen
     screen.project_filter.setCurrentIndex(0)
     qtbot.waitUntil(lambda: screen.model.rowCount() == 3, timeout=10_000)
     assert screen.select_device(0x2002)
-    assert screen.action_buttons["unclaim"].isEnabled()
-    for key in ("reset", "trim", "archive"):
-        button = screen.action_buttons[key]
-        assert not button.isEnabled() and button.toolTip().startswith("Not available yet")
+    qtbot.waitUntil(lambda: screen.access is not None, timeout=10_000)
+    assert all(button.isEnabled() for button in screen.action_buttons.values())  # staff, claimed, idle
+    assert screen.select_device(0x3001)
+    for button in screen.action_buttons.values():
+        assert not button.isEnabled() and button.toolTip() == "This device is not claimed into a project."
     qtbot.waitUntil(lambda: ctx.status.latest is not None and ctx.status.latest.failing_devices == 1,
                     timeout=15_000)
 
@@ -126,9 +129,11 @@ def test_unclaim_job_and_its_progress_bar(qtbot: Any, ctx: ScreenContext) -> Non
     qtbot.waitUntil(lambda: screen.select_device(DEVICE), timeout=10_000)
     values: list[int] = []
     screen.job.bar.valueChanged.connect(values.append)
+    qtbot.waitUntil(lambda: screen.action_buttons["unclaim"].isEnabled(), timeout=10_000)
     screen.action_buttons["unclaim"].click()
-    box = wait_top(qtbot, QMessageBox, "unclaimConfirm")
-    box.button(QMessageBox.StandardButton.Yes).click()
+    dialog = wait_top(qtbot, UnclaimDialog, "unclaimDialog")
+    dialog.next_button.click()
+    dialog.start_button.click()
     qtbot.waitUntil(lambda: screen.job.isVisible() and screen.job.pid is not None, timeout=10_000)
     qtbot.waitUntil(lambda: screen.job.status == "done", timeout=20_000)
     assert screen.job.bar.value() == 100 and values[-1] == 100
@@ -148,11 +153,11 @@ def test_device_detail_dialog(qtbot: Any, ctx: ScreenContext) -> None:
     dialog = wait_top(qtbot, DeviceDetailDialog, "deviceDetailDialog")
     qtbot.addWidget(dialog)
     assert dialog.tab_titles() == ["Overview", "Streams (2)", "Health", "Properties", "Config attributes", "Notes",
-                                   "Locations", "Versions"]
+                                   "Locations", "Versions", "Data mask"]
     assert dialog.streams_model.rowCount() == 2
     assert {s.lid for s in dialog.detail.streams} == {0x5001, 0x5002}
     dialog.tabs.setCurrentIndex(7)
-    assert "Not available yet" in dialog.tabs.currentWidget().findChild(object, "missing_versions").text()
+    assert dialog.versions_tab.versions.current == () and dialog.versions_tab.current_labels["os"].text().endswith("—")
     assert dialog.notes_list.count() == 0 and dialog.notes_note.text() == "No notes on this device yet."
     dialog.accept()
 
