@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -222,20 +222,43 @@ class Appliance:
 
     async def _close(self) -> None:
         if self._runner is not None:
-            await self._runner.cleanup()
+            await _bounded("the HTTP server", self._runner.cleanup())
             self._runner = None
         self.http_addresses = []
         if self._periodic is not None:
-            await asyncio.to_thread(self._periodic.stop)
+            await _bounded("the scheduler", asyncio.to_thread(self._periodic.stop))
             self._periodic = None
-        await self.jobs.stop()
+        await _bounded("the job runner", self.jobs.stop())
         if self.metadata.is_open and self.streams.is_open:
-            await self.ingest.follower.stop()
+            await _bounded("the ledger follower", self.ingest.follower.stop())
         try:
             for close in (self.rawlog.close, self.streams.close, self.metadata.close):
                 await _close_quietly(close)
         finally:
             self._lock.release()  # whatever failed above, the next start must not find the directory locked
+
+
+SHUTDOWN_STEP_SECONDS = 90.0
+
+
+async def _bounded(name: str, step: Awaitable[Any]) -> None:
+    """Quitting must never hang: a shutdown step that outlives its time is left behind (the stores
+    still close; a job it was running is queued again at the next start), and the tasks still
+    pending are logged so the cause can be found."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=SHUTDOWN_STEP_SECONDS)
+    if done:
+        task.result()
+        return
+    task.cancel()
+    pending = [t for t in asyncio.all_tasks() if not t.done() and t is not asyncio.current_task()]
+    LOGGER.error("stopping %s took over %.0f s; going on. Pending tasks:\n%s", name, SHUTDOWN_STEP_SECONDS,
+                 "\n".join(f"{t.get_name()}: {t.get_coro()!r} at {_where(t)}" for t in pending))
+
+
+def _where(task: asyncio.Task[Any]) -> str:
+    frames = task.get_stack(limit=1)
+    return f"{frames[-1].f_code.co_filename}:{frames[-1].f_lineno}" if frames else "?"
 
 
 async def _close_quietly(close: Any, attempts: int = 50) -> None:
