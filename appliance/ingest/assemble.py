@@ -154,7 +154,7 @@ def _last_time(stamps: npt.NDArray[np.datetime64]) -> datetime | None:
 def _versions(var: npt.NDArray[np.uint16], value: npt.NDArray[np.uint32], seq: npt.NDArray[np.uint32],
               stamps: npt.NDArray[np.datetime64]) -> list[Version]:
     found: list[Version] = []
-    for index in np.flatnonzero(np.isin(var, (OS_VERSION, APP_VERSION))).tolist():
+    for index in np.flatnonzero((var == OS_VERSION) | (var == APP_VERSION)).tolist():
         tag, major, minor = decode_version(int(value[index]))
         kind = "os" if var[index] == OS_VERSION else "sg"
         if (kind, tag, major, minor) in (("sg", 0, 0, 0), ("os", 1024, 0, 0)):

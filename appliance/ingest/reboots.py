@@ -60,7 +60,7 @@ def repair(variable: npt.ArrayLike, raw_time: npt.ArrayLike, value: npt.ArrayLik
     micros = reading_times(received, sent_timestamp, raw).astype(np.int64)
     status = np.full(len(raw), CLEAN, dtype=np.uint8)
     rtc = rtc_mask(raw)
-    trip = np.isin(var, (TRIP_START, TRIP_END))
+    trip = (var == TRIP_START) | (var == TRIP_END)  # two compares: np.isin costs ~20x more on a small report
     walk = np.flatnonzero(~rtc & ~trip)
     _walk_blocks(walk, var, raw, micros, status, _us(received) - int(sent_timestamp) * _MICROS)
     status[rtc] = UTC
