@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from appliance.errors import PermissionDenied, ValidationError
+from appliance.errors import Conflict, PermissionDenied, ValidationError
 from appliance.events import Changes, EventBus
 from appliance.ingest.context import resolve
 from appliance.ingest.values import CLAMP, ITR, NUM, PE, StreamConfig, compute
@@ -195,6 +195,8 @@ class DataPosts:
         targets = await db.read(self._metadata, lambda s: repo.post_targets(s, keys))
         (_events_allowed if events else _data_allowed)(access, keys, targets)
         _enabled(keys, targets)
+        if targets.busy:  # as uploads: the device's data is being moved or deleted by a job
+            raise Conflict("Device is busy. Operation cannot be completed at this time", key="device_busy")
         return targets
 
     async def post_data(self, principal: Principal, access: Access, items: list[DataItem], *,

@@ -146,3 +146,22 @@ async def test_device_tokens_post_for_their_own_device_only(api: Any, appliance:
     own = Principal("a-jwt", account, device_id=w.device.device_id)
     posted = await readings.posts.post_data(own, access, [data_item(_item(w), None)], many=False)
     assert posted.count == 1 and posted.reading is not None
+
+
+async def test_posts_to_a_busy_device_are_409_and_store_nothing(api: Any, appliance: Appliance) -> None:
+    """While a job archives, resets or moves a device (state B*), posts are refused as uploads are."""
+    from sqlalchemy import update
+
+    from appliance.services import db
+    from storage.metadata import Device
+
+    w = await build_data_world(appliance, api)
+    device_id = w.device.device_id
+    await db.write(appliance.metadata, lambda s: s.execute(update(Device).where(Device.id == device_id)
+                                                            .values(state="B1")))
+    status, body = await w.call("POST", "/data/", "a0", [_item(w)])
+    assert status == 409 and body["error"].startswith("Device is busy")
+    event = {"stream": w.stream(PLAIN), "timestamp": WHEN, "extra_data": {"a": 1}}
+    assert (await w.call("POST", "/event/", "a0", event))[0] == 409
+    assert await w.stored(PLAIN) == []
+    assert (await w.call("GET", f"/event/?filter={w.stream(PLAIN)}"))[1]["count"] == 0

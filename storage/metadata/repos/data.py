@@ -132,6 +132,7 @@ class PostTargets:
     projects: dict[int, int | None]
     devices: dict[int, int | None]
     streams: dict[StreamKey, StreamSettings]
+    busy: frozenset[int] = frozenset()  # devices being archived, reset or moved (state B*)
 
 
 def post_targets(session: Session, keys: Iterable[StreamKey]) -> PostTargets:
@@ -142,4 +143,5 @@ def post_targets(session: Session, keys: Iterable[StreamKey]) -> PostTargets:
     for project_gid, device_gid in {(key[0], key[1]) for key in wanted}:
         for settings in stream_settings(session, project_gid, device_gid):
             streams[(project_gid, device_gid, settings.lid)] = settings
-    return PostTargets(projects, devices, streams)
+    busy = frozenset(session.scalars(select(Device.id).where(Device.id.in_(devices), Device.state.startswith("B"))))
+    return PostTargets(projects, devices, streams, busy)
