@@ -182,12 +182,19 @@ class Appliance:
         # a device made inactive or unclaimed must lose its a-jwt sign-in at once, not after the cache
         self.events.subscribe(Changes, lambda c: self.authenticator.forget() if c.devices or c.orgs else None)
         self.devices.bind_secrets(self.secrets)
-        password = await asyncio.to_thread(self.secrets.get, SMTP_PASSWORD_SECRET)
-        self.invitations.bind_mailer(Mailer(config_from_settings(self.settings.values, password)))
+        self.invitations.bind_mailer(await self.current_mailer())
         await self._ensure_owner()
         if self.settings["catalogue.seed_defaults"]:
             await self.catalogue.ensure_defaults()
         await self.ingest.follower.start()
+
+    async def current_mailer(self) -> Mailer:
+        """Built from the current settings each time it is asked for, so SMTP changes apply without a
+        restart; the password is read from secrets only when mail is configured."""
+        if config_from_settings(self.settings.values, None) is None:
+            return Mailer()
+        password = await asyncio.to_thread(self.secrets.get, SMTP_PASSWORD_SECRET) if self.secrets else None
+        return Mailer(config_from_settings(self.settings.values, password))
 
     def _user_key(self, device_id: int) -> bytes | None:
         """A device's 32-byte user key (signature flag 1), kept in secrets as hex."""

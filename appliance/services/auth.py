@@ -24,6 +24,7 @@ class Principal:
     account: AccountRecord | None
     org_id: int | None = None
     device_id: int | None = None
+    expires_at: float | None = None  # a JWT's expiry (epoch seconds): sign-ins are never cached past it
 
     @property
     def is_staff(self) -> bool:
@@ -63,19 +64,17 @@ class Authenticator:
         if handler is None or not credentials.strip():
             raise AuthenticationError("Invalid Authorization header.", key="bad_auth_header")
         who = await handler(credentials.strip())
-        self._cache.put(header, who, ttl=self._lifetime(scheme, credentials.strip()))
+        self._cache.put(header, who, ttl=self._lifetime(who))
         return who
 
-    def _lifetime(self, scheme: str, credentials: str) -> float | None:
-        """Never cache a JWT past its own expiry."""
-        if scheme.lower() != "jwt":
+    def _lifetime(self, who: Principal) -> float | None:
+        if who.expires_at is None:
             return None
-        remaining = self._codec.decode(credentials).exp - time.time()
-        return max(0.0, min(remaining, self._cache_ttl))
+        return max(0.0, min(who.expires_at - time.time(), self._cache_ttl))
 
     async def _jwt(self, token: str) -> Principal:
         claims = self._codec.decode(token)
-        return Principal("jwt", await self._active(claims.user_id))
+        return Principal("jwt", await self._active(claims.user_id), expires_at=claims.exp)
 
     async def _token(self, key: str) -> Principal:
         account = await self._accounts.account_for_token(key)

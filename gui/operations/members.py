@@ -8,14 +8,12 @@ the API views do, so cached sign-ins of a removed member are dropped at once.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from appliance.app import Appliance
 from appliance.events import Changes
 from appliance.services.accounts import AccountRecord
 from appliance.services.invitations import InvitationRecord, IssuedInvitation, invite_link_base
-from appliance.services.mailer import PASSWORD_SECRET, Mailer, config_from_settings
 from appliance.services.memberships import MembershipRecord
 from appliance.services.orgs import OrgRecord
 from appliance.services.permissions import Access, Perm
@@ -98,21 +96,13 @@ def link_base(appliance: Appliance) -> str:
     return invite_link_base(str(appliance.settings["server.public_url"]), urls[0] if urls else appliance.base_url)
 
 
-async def mailer_of(appliance: Appliance) -> Mailer:
-    """Built per send from the current settings (as the API does), so SMTP changes apply at once."""
-    if config_from_settings(appliance.settings.values, None) is None:
-        return Mailer()
-    secrets = appliance.secrets
-    password = await asyncio.to_thread(secrets.get, PASSWORD_SECRET) if secrets else None
-    return Mailer(config_from_settings(appliance.settings.values, password))
-
-
 def inviter(account: AccountRecord, org_id: int, email: str, role: str) -> Op[IssuedInvitation]:
     async def invite(appliance: Appliance) -> IssuedInvitation:
         access = await _manager(appliance, account, org_id)
         issued = await appliance.invitations.invite(org_id, email, role, sent_by=account,
                                                     actor_role=access.role_in(org_id) or "",
-                                                    link_base=link_base(appliance), mailer=await mailer_of(appliance))
+                                                    link_base=link_base(appliance),
+                                                    mailer=await appliance.current_mailer())
         _changed(appliance, org_id)
         return issued
 
@@ -123,7 +113,8 @@ def resender(account: AccountRecord, org_id: int, invitation_uuid: str) -> Op[Is
     async def resend(appliance: Appliance) -> IssuedInvitation:
         await _manager(appliance, account, org_id)
         issued = await appliance.invitations.resend(org_id, invitation_uuid, sent_by=account,
-                                                    link_base=link_base(appliance), mailer=await mailer_of(appliance))
+                                                    link_base=link_base(appliance),
+                                                    mailer=await appliance.current_mailer())
         _changed(appliance, org_id)
         return issued
 

@@ -7,7 +7,6 @@ path, which the error log records.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -31,11 +30,10 @@ from appliance.api.views.orgs_common import (
 from appliance.errors import PermissionDenied, ValidationError
 from appliance.services.accounts import AccountRecord
 from appliance.services.invitations import InvitationRecord, IssuedInvitation
-from appliance.services.mailer import PASSWORD_SECRET, Mailer, config_from_settings
 from appliance.services.permissions import DEFAULT_ROLE, ROLE_NAMES, Perm
 
 if TYPE_CHECKING:
-    from appliance.app import Appliance
+    pass
 
 ACCEPT_FIELDS = ("token", "password", "name", "username")
 
@@ -71,16 +69,6 @@ def _issued_json(issued: IssuedInvitation) -> dict[str, Any]:
             "email_sent": issued.email_sent}
 
 
-async def mailer_of(appliance: Appliance) -> Mailer:
-    """Built per send from the current settings, so SMTP settings apply without a restart."""
-    config = config_from_settings(appliance.settings.values, None)
-    if config is None:
-        return Mailer()
-    secrets = appliance.secrets
-    password = await asyncio.to_thread(secrets.get, PASSWORD_SECRET) if secrets else None
-    return Mailer(config_from_settings(appliance.settings.values, password))
-
-
 async def invite(request: web.Request) -> web.Response:
     """{email, role=m1}: a new invitation, or a fresh token and date for a pending one. 201."""
     user, access, org = await org_in_path(request)
@@ -92,7 +80,7 @@ async def invite(request: web.Request) -> web.Response:
     appliance = request.app[APPLIANCE]
     issued = await appliance.invitations.invite(
         org.id, data["email"], data.get("role", DEFAULT_ROLE), sent_by=user, actor_role=access.role_in(org.id) or "",
-        link_base=invitation_link_base(request), mailer=await mailer_of(appliance))
+        link_base=invitation_link_base(request), mailer=await appliance.current_mailer())
     publish_change(request, orgs=True, org=org.slug)
     return respond(_issued_json(issued), status=201)
 
@@ -113,7 +101,7 @@ async def resend(request: web.Request) -> web.Response:
     appliance = request.app[APPLIANCE]
     issued = await appliance.invitations.resend(org.id, request.match_info["id"], sent_by=user,
                                                 link_base=invitation_link_base(request),
-                                                mailer=await mailer_of(appliance))
+                                                mailer=await appliance.current_mailer())
     publish_change(request, orgs=True, org=org.slug)
     return respond(_issued_json(issued))
 
