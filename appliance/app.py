@@ -23,6 +23,7 @@ from appliance.events import Changes, EventBus
 from appliance.ingest.pipeline import Ingest, user_key_secret
 from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
+from appliance.jobs.compaction import COMPACT_STREAMS
 from appliance.jobs.periodic import PeriodicScheduler
 from appliance.jobs.queue import JobQueue
 from appliance.logs import setup_logging
@@ -53,6 +54,7 @@ from storage.metadata import MetadataStore
 from storage.rawlog import RawLog
 from storage.secrets import SecretStore, SecretStoreError, open_secret_store
 from storage.streams import StreamStore
+from storage.streams.compaction import Policy
 
 LOGGER = logging.getLogger(__name__)
 OWNER_EMAIL = "owner@appliance.local"
@@ -86,7 +88,8 @@ class Appliance:
         self.ota = Ota(self.metadata, self.blobs)
         self.ingest.version_hooks.append(self.ota.confirm_in)  # deployments confirmed by reported versions
         self.streamers.bind_ledger(self.ingest.ledger)
-        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, *DATABLOCK_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK):
+        for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, *DATABLOCK_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK,
+                     COMPACT_STREAMS):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http
@@ -163,6 +166,8 @@ class Appliance:
         self.secrets = await asyncio.to_thread(open_secret_store, self.data_dir.root,
                                                self.settings["secrets.backend"])
         await asyncio.to_thread(self.metadata.open)
+        self.streams.policy = Policy(first=self.settings["streams.compact_rows"],
+                                     fanout=self.settings["streams.compact_fanout"])
         await asyncio.to_thread(self.streams.open)
         await asyncio.to_thread(self.rawlog.open)
 

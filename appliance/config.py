@@ -108,6 +108,13 @@ SETTINGS: tuple[Setting, ...] = (
             maximum=7 * 24 * 3600, help="Interval of the housekeeping task."),
     Setting(section="periodic", name="device_health_check_seconds", default=1800, kind=int, minimum=10,
             maximum=24 * 3600, help="Interval of the device health check (iotile.cloud runs it every 30 minutes)."),
+    Setting(section="periodic", name="compact_streams_seconds", default=300, kind=int, minimum=10,
+            maximum=24 * 3600, help="How often the stream store looks for readings to sort (compaction)."),
+    Setting(section="streams", name="compact_rows", default=1_000_000, kind=int, minimum=1000,
+            maximum=1_000_000_000, help="Readings written since the last compaction that make the next one "
+            "due; each later level merges at compact_fanout times the one before."),
+    Setting(section="streams", name="compact_fanout", default=8, kind=int, minimum=2, maximum=64,
+            help="Growth factor between compaction levels (more: fewer rewrites, shorter sorted runs)."),
     Setting(section="smtp", name="host", default="", check=_optional_host,
             help="SMTP server for invitation e-mails; empty turns e-mail off (invitation links still work)."),
     Setting(section="smtp", name="port", default=587, kind=int, minimum=1, maximum=65535, help="SMTP port."),

@@ -46,15 +46,25 @@ def sensor_values(count: int, seed: int) -> np.ndarray:
 
 
 def signed_report(device: int, streamer: int, first_id: int, count: int, seed: int = 0) -> bytes:
-    """A SignedListReport (hash signature) built with numpy, byte-identical to iotile-core's layout."""
+    """A SignedListReport (hash signature) built with numpy, byte-identical to iotile-core's layout:
+    a reading every 10 s of uptime that keeps counting across reports (no reboot), sent right after
+    its last reading (upload it at ``upload_time``)."""
     readings = np.zeros(count, dtype=READING)
     readings["stream"] = 0x5001 + (np.arange(count) % 4)
     readings["reading_id"] = np.arange(first_id, first_id + count, dtype=np.uint32)
-    readings["raw_time"] = np.arange(count, dtype=np.uint32) * 10
+    readings["raw_time"] = np.arange(first_id - 1, first_id - 1 + count, dtype=np.uint32) * 10
     readings["value"] = sensor_values(count, seed)
     length = 20 + 16 * count + 24
-    header = np.array([(1, length & 0xFF, length >> 8, device, first_id + count, 10 * count, 0, streamer, 0xD7FF)],
+    sent = 10 * (first_id - 1 + count)
+    header = np.array([(1, length & 0xFF, length >> 8, device, first_id + count, sent, 0, streamer, 0xD7FF)],
                       dtype=[("fmt", "u1"), ("len_lo", "u1"), ("len_hi", "<u2"), ("uuid", "<u4"), ("rpt", "<u4"),
                              ("sent", "<u4"), ("flags", "u1"), ("streamer", "u1"), ("selector", "<u2")])
     body = header.tobytes() + readings.tobytes() + np.array([first_id, first_id + count - 1], "<u4").tobytes()
     return body + hashlib.sha256(body).digest()[:16]
+
+
+def upload_time(first_id: int, count: int) -> str:
+    """When the report starting at ``first_id`` is uploaded: its sent time after 2026-01-01 (the
+    device booted then), so reading times continue across reports as a real device's do."""
+    sent = np.datetime64("2026-01-01T00:00:00", "s") + np.timedelta64(10 * (first_id - 1 + count), "s")
+    return str(sent)

@@ -100,5 +100,5 @@ class LedgerIO:
                 ctx.append_small(small)
             ctx.ledger.record(logged)
 
-        await asyncio.wrap_future(self._streams.write(write))
+        await asyncio.wrap_future(self._streams.write(write, appends_only=True))
         self._last_ids[(entry.device, entry.streamer)] = new_last

@@ -19,6 +19,7 @@ from appliance.errors import ValidationError
 from appliance.events import EventBus
 from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
+from appliance.jobs.compaction import COMPACT_STREAMS
 from appliance.jobs.queue import JobQueue
 from appliance.jobs.records import JobRecord, job_json
 
@@ -42,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 async def _queue(data_dir: Path | None) -> AsyncIterator[JobQueue]:
     async with metadata_only(data_dir) as store:
         queue = JobQueue(store, EventBus())
-        for kind in (*BUILTIN_KINDS, REPROCESS_STREAMER):
+        for kind in (*BUILTIN_KINDS, REPROCESS_STREAMER, COMPACT_STREAMS):
             queue.register(kind)
         yield queue
 

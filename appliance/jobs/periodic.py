@@ -44,6 +44,8 @@ PERIODIC_TASKS: tuple[PeriodicTask, ...] = (
     PeriodicTask(name="housekeeping", job_kind="housekeeping", interval_setting="periodic.housekeeping_seconds"),
     PeriodicTask(name="device_health_check", job_kind="device_health_check",
                  interval_setting="periodic.device_health_check_seconds"),
+    PeriodicTask(name="compact_streams", job_kind="compact_streams",
+                 interval_setting="periodic.compact_streams_seconds"),
 )
 
 _TARGETS: dict[str, tuple[JobQueue, asyncio.AbstractEventLoop]] = {}

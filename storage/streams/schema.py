@@ -23,6 +23,8 @@ Migration = Callable[[duckdb.DuckDBPyConnection], None]
 DATA_TABLE = "stream_data"
 EVENTS_TABLE = "stream_events"
 COUNTERS_TABLE = "counters"
+LEVEL_COLUMN = "level"
+"""A reading's compaction level (see compaction.py): 0 as written, higher once sorted by stream."""
 
 # No primary keys or indexes: an ART index would slow every batch insert, and DuckDB's per-row-group
 # min/max on (project, device, variable, timestamp) does the pruning when rows arrive sorted.
@@ -66,7 +68,11 @@ def _v1_tables(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, ledger.create_tables)
+def _v3_level(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"ALTER TABLE {DATA_TABLE} ADD COLUMN {LEVEL_COLUMN} UTINYINT DEFAULT 0")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, ledger.create_tables, _v3_level)
 
 
 def schema_version(conn: duckdb.DuckDBPyConnection) -> int:

@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from storage.streams import queries
+from storage.streams import compaction, queries
 from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS
+from storage.streams.compaction import Merge, Policy, RewriteGate
 from storage.streams.errors import StreamStoreError
 from storage.streams.ids import IdBlocks
 from storage.streams.queries import DataPage, Order, Paging, StreamSelector, Window
@@ -77,6 +78,7 @@ class StreamStore:
         max_backlog: int = 10_000,
         max_batch: int = 256,
         config: Mapping[str, ConfigValue] | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.path = Path(path)
         self._readers = readers
@@ -87,6 +89,10 @@ class StreamStore:
         self._db: Conn | None = None
         self._pool: _CursorPool | None = None
         self._writer: WriterThread[Conn] | None = None
+        self._gate = RewriteGate()
+        self._compacting = threading.Lock()
+        self._merging: Conn | None = None
+        self.policy = policy or Policy()
 
     def __enter__(self) -> StreamStore:
         self.open()
@@ -109,7 +115,7 @@ class StreamStore:
             writer: WriterThread[Conn] = WriterThread(
                 "streams-writer",
                 db.cursor,
-                functools.partial(run_group, ids=IdBlocks()),
+                functools.partial(run_group, ids=IdBlocks(), gate=self._gate),
                 _close_cursor,
                 max_backlog=self._max_backlog,
                 max_batch=self._max_batch,
@@ -143,6 +149,11 @@ class StreamStore:
             self._db = self._writer = self._pool = None
         if db is None:
             return
+        merging = self._merging
+        if merging is not None:
+            merging.interrupt()  # a merge rolls back whole; it runs again after the next start
+        with self._compacting:
+            pass
         if writer is not None:
             writer.stop()
         if pool is not None:
@@ -158,14 +169,14 @@ class StreamStore:
         table = prepare_data(batch)
         if not table.num_rows:
             return _done(0)
-        return self._submit(GroupWork(data=table))
+        return self._submit(GroupWork(data=table, rewrites=False))
 
     def append_events(self, batch: EventBatch | pa.Table) -> Future[int]:
         """Store events (metadata only; payloads belong in the blob store under ``blob_key``)."""
         table = prepare_events(batch)
         if not table.num_rows:
             return _done(0)
-        return self._submit(GroupWork(events=table))
+        return self._submit(GroupWork(events=table, rewrites=False))
 
     def write(
         self,
@@ -173,16 +184,19 @@ class StreamStore:
         *,
         data: DataBatch | pa.Table | None = None,
         events: EventBatch | pa.Table | None = None,
+        appends_only: bool = False,
     ) -> Future[T]:
         """Run ``fn`` in the writer's group transaction, together with ``data``/``events`` and
         whatever it appends through its context: all of it commits, or none of it does. If ``fn``
         raises, its future gets the exception and the rest of the group commits without it. For
         that, a group is rolled back and re-run, so ``fn`` may run more than once: act only
-        through ``ctx``, never on state outside the database."""
+        through ``ctx``, never on state outside the database. Say ``appends_only`` when ``fn``
+        never updates or deletes stored readings, so it need not wait for a compaction merge."""
         work: GroupWork[T] = GroupWork(
             fn=fn,
             data=None if data is None else prepare_data(data),
             events=None if events is None else prepare_events(events),
+            rewrites=not appends_only,
         )
         return self._submit(work)
 
@@ -215,6 +229,28 @@ class StreamStore:
             return writer.submit(work)
         except WriterClosed as err:
             raise StreamStoreError(f"stream store at {self.path} is closed") from err
+
+    # -- compaction ---------------------------------------------------------------------------
+
+    def compact(self, *, full: bool = False, progress: Callable[[str], None] | None = None) -> list[Merge]:
+        """Blocking: merge the levels that are due (``full``: all readings into one sorted run).
+        Runs beside the writer; one compaction at a time. See compaction.py."""
+        db = self._db
+        if db is None:
+            raise StreamStoreError(f"stream store at {self.path} is not open")
+        with self._compacting:
+            cur = self._merging = db.cursor()
+            try:
+                return compaction.compact(cur, self._gate, self.policy, full=full, progress=progress)
+            except duckdb.Error as err:
+                raise StreamStoreError(f"compaction failed: {err}") from err
+            finally:
+                self._merging = None
+                cur.close()
+
+    def level_counts(self) -> dict[int, int]:
+        """Readings per compaction level."""
+        return self._read(compaction.level_counts)
 
     # -- reads --------------------------------------------------------------------------------
 

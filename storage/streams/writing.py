@@ -24,6 +24,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from storage.streams import ledger
 from storage.streams.batches import DataBatch, EventBatch, concat_batches, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS, Column, names
+from storage.streams.compaction import RewriteGate
 from storage.streams.errors import StreamStoreError
 from storage.streams.ids import IdBlocks
 from storage.streams.schema import DATA_TABLE, EVENTS_TABLE
@@ -103,6 +104,9 @@ class GroupWork(Generic[T]):
     fn: Callable[[WriteContext], T] | None = None
     data: pa.Table | None = None
     events: pa.Table | None = None
+    rewrites: bool = True
+    """Whether ``fn`` may change or delete stored rows (the safe default); such a group waits
+    for a running compaction merge (see compaction.py), pure appends never do."""
 
     def __call__(self, conn: Conn) -> T:
         """Run alone in the caller's transaction; the writer normally uses ``run_group`` instead."""
@@ -138,9 +142,14 @@ class _Outcome:
     failed: _Failed | None = None
 
 
-def run_group(conn: Conn, tasks: list[WriteTask[Conn]], *, ids: IdBlocks) -> None:
+def run_group(conn: Conn, tasks: list[WriteTask[Conn]], *, ids: IdBlocks, gate: RewriteGate) -> None:
     """``WriterThread``'s ``run_batch``: commit the tasks together, isolating any that fail."""
-    _settle(conn, [task for task in tasks if task.future.set_running_or_notify_cancel()], ids)
+    live = [task for task in tasks if task.future.set_running_or_notify_cancel()]
+    if any(_work_of(task).rewrites for task in live):
+        with gate.held():
+            _settle(conn, live, ids)
+    else:
+        _settle(conn, live, ids)
 
 
 def _settle(conn: Conn, live: list[WriteTask[Conn]], ids: IdBlocks) -> None:
@@ -234,13 +243,34 @@ def _insert(ctx: WriteContext, table: str, columns: tuple[Column, ...], chunks: 
     if not chunks:
         return
     merged = pa.concat_tables(chunks)
-    first = ctx.ids.take(conn, table, int(merged.num_rows))
+    if table == DATA_TABLE:
+        ids = _stream_ids(ctx, table, merged)
+    else:
+        first = ctx.ids.take(conn, table, int(merged.num_rows))
+        ids = np.arange(first, first + merged.num_rows, dtype=np.int64)
     for offset in range(0, merged.num_rows, INSERT_ROWS):
         # One contiguous chunk per statement: DuckDB scans a table of many small chunks as many
         # small batches, each its own partial row group (measured ~60% slower, ~15% larger).
         part = merged.slice(offset, INSERT_ROWS).combine_chunks()
-        ids = np.arange(first + offset, first + offset + part.num_rows, dtype=np.int64)
-        _insert_part(conn, table, columns, part.add_column(0, "id", pa.array(ids)))
+        part_ids = pa.array(ids[offset:offset + part.num_rows])
+        _insert_part(conn, table, columns, part.add_column(0, "id", part_ids))
+
+
+def _stream_ids(ctx: WriteContext, table: str, merged: pa.Table) -> np.ndarray:
+    """Ids per run of one stream's rows, each run from its stream's own id block (see ids.py)."""
+    keys = [merged.column(name).to_numpy() for name in ("project", "device", "variable")]
+    changes = np.zeros(merged.num_rows, dtype=bool)
+    changes[0] = True
+    for key in keys:
+        changes[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(changes)
+    ends = np.append(starts[1:], merged.num_rows)
+    ids = np.empty(merged.num_rows, dtype=np.int64)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        stream = (int(keys[0][start]), int(keys[1][start]), int(keys[2][start]))
+        first = ctx.ids.take_for(ctx.conn, table, stream, end - start)
+        ids[start:end] = np.arange(first, first + end - start, dtype=np.int64)
+    return ids
 
 
 def _insert_part(conn: Conn, table: str, columns: tuple[Column, ...], part: pa.Table) -> None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 from storage.streams import DataBatch, StreamSelector, StreamStore, StreamStoreError, WriteContext, writing
+from storage.streams.ids import STREAM_BLOCK
 
 T0 = np.datetime64(datetime(2024, 3, 1, 12), "us")
 ALL = StreamSelector()
@@ -65,7 +66,13 @@ def test_hundred_concurrent_appenders_all_commit_once(store: StreamStore) -> Non
     assert counts == [device % 7 + 1 for device in range(100)]
     rows = store.query_data(ALL).rows
     assert rows.num_rows == sum(counts)
-    assert sorted(rows.column("id").to_pylist()) == list(range(1, sum(counts) + 1))
+    ids = rows.column("id").to_pylist()
+    assert len(set(ids)) == len(ids)
+    by_device: dict[int, list[int]] = {}
+    for row in rows.select(["device", "id"]).to_pylist():
+        by_device.setdefault(row["device"], []).append(row["id"])
+    for mine in by_device.values():  # each stream numbers its readings from its own block of ids
+        assert sorted(mine) == list(range(min(mine), min(mine) + len(mine)))
     stats = {s["device"]: s["count"] for s in store.stream_stats(ALL).to_pylist()}
     assert stats == {device: device % 7 + 1 for device in range(100)}
 
@@ -126,9 +133,12 @@ def test_a_group_larger_than_one_statement_keeps_ids_and_rows(
     assert [f.result(10) for f in futures] == [13, 11, 12]
 
     rows = store.query_data(ALL).rows.to_pylist()
-    assert sorted(r["id"] for r in rows) == list(range(1, 37))
     by_id = sorted(rows, key=lambda r: r["id"])
     assert [(r["device"], r["int_value"]) for r in by_id[:12]] == [(1, n) for n in range(1, 12)] + [(2, 1)]
+    firsts = {device: min(r["id"] for r in rows if r["device"] == device) for device in (1, 2, 3)}
+    assert firsts == {1: 1, 2: 1 + STREAM_BLOCK, 3: 1 + 2 * STREAM_BLOCK}  # one id block per stream
+    assert sorted(r["id"] for r in rows) == [firsts[d] + n for d, count in ((1, 11), (2, 12), (3, 13))
+                                             for n in range(count)]
 
 
 @pytest.mark.parametrize("make_batch", BAD_BATCHES.values(), ids=BAD_BATCHES.keys())
@@ -140,7 +150,8 @@ def test_bad_batch_is_refused_whole(store: StreamStore, make_batch: Callable[[],
 
     assert store.count_data(ALL) == 5
     assert store.append_data(readings(2, count=1)).result() == 1
-    assert store.query_data(StreamSelector(device=2)).rows.column("id").to_pylist() == [6]
+    # the refused batch reserved nothing: device 2's block comes right after device 1's
+    assert store.query_data(StreamSelector(device=2)).rows.column("id").to_pylist() == [1 + STREAM_BLOCK]
 
 
 def test_failing_write_does_not_lose_its_neighbours(store: StreamStore) -> None:
