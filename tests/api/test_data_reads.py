@@ -7,6 +7,7 @@ from typing import Any
 
 from appliance.app import Appliance
 from appliance.slugs import StreamSlug
+from storage.streams.ids import STREAM_BLOCK
 from tests.api.test_data_world import BASE, DEVICE, PLAIN, SCALED, DataWorld, build_data_world
 
 FIRST = {
@@ -141,7 +142,8 @@ async def test_csv_downloads(api: Any, appliance: Appliance) -> None:
     lines = text.splitlines()
     assert lines[0] == "id,stream,timestamp,device_timestamp,streamer_local_id,int_value,value,output_value,type,status"
     assert lines[1] == f"2,{w.stream(PLAIN)},2026-05-04T10:01:00Z,60,2,20,20.0,20.0,Num,cln"
-    assert lines[2] == f"7,{w.stream(SCALED)},2026-05-04T10:01:00Z,60,2,0,0.0,0.0,Num,cln"
+    scaled_second = 1 + STREAM_BLOCK + 1  # each stream numbers its readings from its own id block
+    assert lines[2] == f"{scaled_second},{w.stream(SCALED)},2026-05-04T10:01:00Z,60,2,0,0.0,0.0,Num,cln"
     assert len(lines) == 6
     assert (await w.call("GET", f"/data/?filter={w.device_slug}&format=csv", "r1"))[0] == 403
     assert (await w.call("GET", f"/data/?filter={w.stream(PLAIN, w.other)}&format=csv"))[0] == 404
