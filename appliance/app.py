@@ -20,6 +20,7 @@ from appliance.config import Settings, defaults, load_settings, save_settings
 from appliance.datadir import DataDir, DataDirLock, default_data_dir
 from appliance.errors import ApplianceError, StartupError
 from appliance.events import Changes, EventBus
+from appliance.ingest.chopped import FIX_CHOPPED_REPORT, schedule_fix
 from appliance.ingest.pipeline import Ingest, user_key_secret
 from appliance.ingest.reprocess import REPROCESS_STREAMER
 from appliance.jobs.builtin import BUILTIN_KINDS
@@ -87,9 +88,10 @@ class Appliance:
         self.ingest = Ingest(self.metadata, self.streams, self.blobs, self.rawlog, self.events, self._user_key)
         self.ota = Ota(self.metadata, self.blobs)
         self.ingest.version_hooks.append(self.ota.confirm_in)  # deployments confirmed by reported versions
+        self.ingest.on_chopped = lambda report_uuid: schedule_fix(self.jobs, report_uuid)
         self.streamers.bind_ledger(self.ingest.ledger)
         for kind in (*BUILTIN_KINDS, *DEVICE_JOB_KINDS, *DATABLOCK_JOB_KINDS, REPROCESS_STREAMER, DEVICE_HEALTH_CHECK,
-                     COMPACT_STREAMS):
+                     COMPACT_STREAMS, FIX_CHOPPED_REPORT):
             self.jobs.register(kind)
         self._overrides = dict(overrides or {})
         self._serve_http = serve_http

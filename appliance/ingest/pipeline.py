@@ -107,6 +107,8 @@ class Ingest:
         self._rights: TtlCache[tuple[str, int | None, int | None, int], bool] = TtlCache(2.0)
         self.version_hooks: list[VersionHook] = []
         """Run in the transaction that records a device's changed versions; True: the device changed."""
+        self.on_chopped: Callable[[str], Awaitable[None]] | None = None
+        """Told the uuid of each chopped report that stored readings (the appliance queues its fix)."""
 
     async def upload(self, data: bytes, filename: str, received: datetime, *, principal: Principal,
                      access: Callable[[], Awaitable[Access]]) -> UploadResult:
@@ -121,6 +123,8 @@ class Ingest:
         creator = principal.account.id if principal.account else None
         async with lock:
             result = await self._store(report, target, received, key, creator)
+        if report.chopped and result.stored and self.on_chopped is not None:
+            await self.on_chopped(result.report_uuid)
         self.follower.poke()
         self._announce(target, result, received)
         return result

@@ -141,8 +141,15 @@ def compact(
 
 
 def _next_plan(counts: dict[int, int], policy: Policy) -> tuple[tuple[int, ...], int] | None:
+    """A due level goes up one, or further when it is already as big as a higher level's merges
+    (a backlog of 20M readings goes straight to the level of 8M-64M runs, not through each)."""
     level = due(counts, policy)
-    return None if level is None else ((level,), level + 1)
+    if level is None:
+        return None
+    target = level + 1
+    while target < policy.top and counts[level] >= policy.threshold(target):
+        target += 1
+    return (level,), target
 
 
 def _full_plan(counts: dict[int, int], policy: Policy) -> tuple[tuple[int, ...], int] | None:

@@ -160,6 +160,13 @@ def newest_entries(conn: Conn, before_seq: int | None, limit: int) -> list[Repor
     return [_entry(row) for row in rows]
 
 
+def entry_by_uuid(conn: Conn, uuid: str) -> ReportEntry | None:
+    """One report's entry, or None once its streamer was erased (reprocess, unclaim)."""
+    rows = conn.execute(f"SELECT {_LOG_COLUMNS} FROM {LOG_TABLE} WHERE uuid = ? ORDER BY seq DESC LIMIT 1",  # noqa: S608
+                        [uuid]).fetchall()
+    return _entry(rows[0]) if rows else None
+
+
 def previous_anchor(conn: Conn, device: int, streamer: int, incremental_id: int) -> ReportEntry | None:
     """The streamer's latest earlier report that stored something: the v2 engine re-bases the
     oldest dirty block of a report on it (received - device_sent_timestamp)."""

@@ -268,3 +268,10 @@ def test_kill_during_merges_loses_and_duplicates_nothing(tmp_path: Path) -> None
             total, distinct, original = rows
             assert total == distinct, f"attempt {attempt}: duplicated readings after a crash"
             assert original == 40 * 25_000, f"attempt {attempt}: readings lost after a crash"
+
+
+def test_a_backlog_as_big_as_a_higher_level_goes_straight_there(store: StreamStore) -> None:
+    fill(store, rounds=9)  # 1,800 readings: past level 1's 1,600 as well as level 0's 400
+    merges = store.compact()
+    assert [(m.source, m.target) for m in merges] == [((0,), 2)]
+    assert store.level_counts() == {2: 1800}
