@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
             maximum=7 * 24 * 3600, help="Interval of the housekeeping task."),
     Setting(section="periodic", name="device_health_check_seconds", default=1800, kind=int, minimum=10,
             maximum=24 * 3600, help="Interval of the device health check (iotile.cloud runs it every 30 minutes)."),
-    Setting(section="periodic", name="compact_streams_seconds", default=300, kind=int, minimum=10,
+    Setting(section="periodic", name="compact_streams_seconds", default=900, kind=int, minimum=10,
             maximum=24 * 3600, help="How often the stream store looks for readings to sort (compaction)."),
     Setting(section="streams", name="compact_rows", default=1_000_000, kind=int, minimum=1000,
             maximum=1_000_000_000, help="Readings written since the last compaction that make the next one "
