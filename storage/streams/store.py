@@ -239,6 +239,8 @@ class StreamStore:
         if db is None:
             raise StreamStoreError(f"stream store at {self.path} is not open")
         with self._compacting:
+            if self._db is not db:  # closed meanwhile: close() clears _db before it waits for us
+                raise StreamStoreError(f"stream store at {self.path} is closed")
             cur = self._merging = db.cursor()
             try:
                 return compaction.compact(cur, self._gate, self.policy, full=full, progress=progress)
