@@ -22,9 +22,9 @@ from appliance.ingest.streamids import REBOOT_STREAM
 from appliance.ingest.timebase import reading_status, reading_times
 from appliance.ingest.values import compute
 from storage.streams import DataBatch, EventBatch, Prepared, prepare
+from storage.streams.columns import CHOPPED_REPORT, COMPLETE_REPORT
 
 SYSTEM_SELECTOR = 0x5FFF
-COMPLETE_REPORT, CHOPPED_REPORT = 0x5A05, 0x5A06
 OS_VERSION, APP_VERSION = 0x5C08, 0x5C09
 PREPARE_IN_WRITER = 1_000
 """Data batches up to this many rows are prepared by the store's writer, merged with the others

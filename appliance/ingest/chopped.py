@@ -20,8 +20,10 @@ from appliance.errors import ValidationError
 from appliance.ingest.reboots import repair
 from appliance.jobs.context import JobContext
 from appliance.jobs.kinds import HardJobError, JobArgs, JobKind, JobResult
+from appliance.jobs.queue import JobQueue
 from storage.streams import ledger as store_ledger
 from storage.streams import retime
+from storage.streams.columns import REBOOT_VARIABLE
 
 LOGGER = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def _validate(args: JobArgs) -> dict[str, Any]:
     return {"report": report, "attempt": attempt}
 
 
-async def schedule_fix(jobs: Any, report_uuid: str, attempt: int = 1) -> None:
+async def schedule_fix(jobs: JobQueue, report_uuid: str, attempt: int = 1) -> None:
     """Queue the next look, ``RETRY`` from now (the real server's SQS delay)."""
     await jobs.schedule("fix_chopped_report", {"report": report_uuid, "attempt": attempt},
                         run_after=datetime.now(timezone.utc) + RETRY)
@@ -64,7 +66,7 @@ async def _execute(ctx: JobContext, args: dict[str, Any]) -> JobResult:
             return {"gave_up": True, "attempt": args["attempt"]}
         await schedule_fix(app.jobs, entry.uuid, args["attempt"] + 1)
         return {"waiting": True, "attempt": args["attempt"]}
-    if reference.variable != retime.REBOOT:
+    if reference.variable != REBOOT_VARIABLE:
         return {"fixed": 0, "reference": "complete report", "streamer_local_id": reference.streamer_local_id}
     ctx.report(30, "re-timing the report's readings on the reboot that followed it")
     rows = await ctx.run_blocking(streams.read, lambda cur: retime.readings_between(

@@ -12,10 +12,12 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
+from storage.streams.columns import REBOOT_VARIABLE
+
 SYSTEM_BIT = 0x0800
 INDEX_MASK = 0x07FF
 TYPE_SHIFT = 12
-REBOOT_STREAM = 0x5C00
+REBOOT_STREAM = REBOOT_VARIABLE
 """Logged by the device on every reboot; its raw_time restarts from 0 after it."""
 
 Streams = npt.NDArray[np.uint16]

@@ -117,6 +117,11 @@ EVENT_COLUMNS: tuple[Column, ...] = (
 DATA_SCHEMA = pa.schema([pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in DATA_COLUMNS])
 EVENT_SCHEMA = pa.schema([pa.field(c.name, c.arrow_type, nullable=c.nullable) for c in EVENT_COLUMNS])
 
+REBOOT_VARIABLE = 0x5C00
+"""A device reboot (its uptime clock restarts after it)."""
+COMPLETE_REPORT, CHOPPED_REPORT = 0x5A05, 0x5A06
+"""The cloud's marker per stored report (value: the streamer index; sequence id: the report id)."""
+
 SORT_KEY: tuple[str, ...] = ("project", "device", "variable", "timestamp", "streamer_local_id")
 """Rows are inserted in this order so DuckDB's per-row-group min/max can skip other streams."""
 

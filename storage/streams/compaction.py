@@ -38,7 +38,6 @@ LOGGER = logging.getLogger(__name__)
 
 Conn = duckdb.DuckDBPyConnection
 
-LEVEL = LEVEL_COLUMN
 _ORDER = 'project, device, variable, "timestamp", streamer_local_id, id'
 _COLUMNS = f"id, {names(DATA_COLUMNS)}"
 
@@ -77,7 +76,7 @@ class RewriteGate:
 
 def level_counts(cur: Conn) -> dict[int, int]:
     """Readings per level (a scan of one constant-compressed column: milliseconds at 50M)."""
-    rows = cur.execute(f"SELECT {LEVEL}, count(*) FROM {DATA_TABLE} GROUP BY {LEVEL}").fetchall()  # noqa: S608
+    rows = cur.execute(f"SELECT {LEVEL_COLUMN}, count(*) FROM {DATA_TABLE} GROUP BY {LEVEL_COLUMN}").fetchall()  # noqa: S608
     return {int(level): int(count) for level, count in rows}
 
 
@@ -95,12 +94,12 @@ def merge(cur: Conn, source: tuple[int, ...], target: int) -> int:
     levels = ", ".join(str(int(level)) for level in source)
     cur.begin()
     try:
-        cur.execute(f"INSERT INTO {DATA_TABLE} ({_COLUMNS}, {LEVEL}) "  # noqa: S608
-                    f"SELECT {_COLUMNS}, {int(target)} FROM {DATA_TABLE} WHERE {LEVEL} IN ({levels}) "
+        cur.execute(f"INSERT INTO {DATA_TABLE} ({_COLUMNS}, {LEVEL_COLUMN}) "  # noqa: S608
+                    f"SELECT {_COLUMNS}, {int(target)} FROM {DATA_TABLE} WHERE {LEVEL_COLUMN} IN ({levels}) "
                     f"ORDER BY {_ORDER}").fetchall()
         # The copies are at ``target``, not in ``source`` (a full merge's target is excluded by
         # the caller), so this deletes exactly the originals this transaction's snapshot saw.
-        deleted = cur.execute(f"DELETE FROM {DATA_TABLE} WHERE {LEVEL} IN ({levels})").fetchall()  # noqa: S608
+        deleted = cur.execute(f"DELETE FROM {DATA_TABLE} WHERE {LEVEL_COLUMN} IN ({levels})").fetchall()  # noqa: S608
         cur.commit()
     except BaseException:
         cur.rollback()

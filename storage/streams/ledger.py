@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from storage.streams.columns import CHOPPED_REPORT, COMPLETE_REPORT, REBOOT_VARIABLE
 from storage.streams.ids import IdBlocks
 
 LOG_TABLE = "report_log"
@@ -199,10 +200,11 @@ def erase_streamer(conn: Conn, device: int, streamer: int, *, system: bool) -> i
     """Delete what one streamer's reports stored, and its log: readings and events whose sequence id
     lies in a range the streamer's reports stored (0x5C00 only for the system streamer, whose reboots
     are not duplicated elsewhere), and the streamer's 5A05/5A06 markers. Returns rows deleted."""
-    params = {"device": device, "streamer": streamer, "system": system}
+    params = {"device": device, "streamer": streamer, "system": system, "reboot": REBOOT_VARIABLE,
+              "complete": COMPLETE_REPORT, "chopped": CHOPPED_REPORT}
     data = conn.execute(
         f"DELETE FROM stream_data t WHERE t.device = $device AND (({_STORED_BY} "  # noqa: S608
-        "AND (t.variable <> 23552 OR $system)) OR (t.variable IN (23045, 23046) AND t.int_value = $streamer "
+        "AND (t.variable <> $reboot OR $system)) OR (t.variable IN ($complete, $chopped) AND t.int_value = $streamer "
         "AND t.streamer_local_id IN (SELECT incremental_id FROM report_log r WHERE r.device = $device "
         "AND r.streamer = $streamer)))", params).fetchall()
     events = conn.execute(f"DELETE FROM stream_events t WHERE t.device = $device AND {_STORED_BY}",  # noqa: S608

@@ -15,12 +15,11 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from storage.streams.columns import CHOPPED_REPORT, COMPLETE_REPORT, REBOOT_VARIABLE
 from storage.streams.queries import fetch_arrow
 from storage.streams.schema import DATA_TABLE
 
 Conn = duckdb.DuckDBPyConnection
-
-REBOOT, COMPLETE_REPORT, CHOPPED_REPORT = 0x5C00, 0x5A05, 0x5A06
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def reference_after(cur: Conn, device: int, streamer: int, last_id: int) -> Refe
         f"SELECT variable, \"timestamp\", streamer_local_id FROM {DATA_TABLE} "  # noqa: S608
         "WHERE device = ? AND streamer_local_id > ? AND (variable = ? OR (variable = ? AND int_value = ?)) "
         "ORDER BY streamer_local_id, id LIMIT 1",
-        [device, last_id, REBOOT, COMPLETE_REPORT, streamer]).fetchall()
+        [device, last_id, REBOOT_VARIABLE, COMPLETE_REPORT, streamer]).fetchall()
     if not rows:
         return None
     variable, timestamp, seq = rows[0]
