@@ -60,11 +60,12 @@ class RawLog:
         if writer is not None:
             writer.stop()
 
-    def append(self, data: bytes) -> Future[str]:
+    def append(self, chunks: list[bytes]) -> Future[list[str]]:
+        """Append uploads; the future gives their keys, in order, once their bytes are fsynced."""
         writer = self._writer
         if writer is None:
             raise RawLogError("the raw log is not open")
-        return writer.submit(lambda _: data)  # type: ignore[arg-type,return-value]
+        return writer.submit(lambda _: chunks)  # type: ignore[arg-type,return-value]
 
     def read(self, key: str) -> bytes:
         match = _KEY.match(key)
@@ -93,16 +94,18 @@ class RawLog:
     def _run_batch(self, _: _Segment | None, tasks: list[WriteTask[_Segment | None]]) -> None:
         """Append every queued upload, fsync once, then hand out the keys."""
         segment = self._current()
-        keys = []
+        keys: list[list[str]] = []
         for task in tasks:
-            data = task.fn(None)
-            segment.handle.write(data)
-            keys.append(f"raw/{segment.name}:{segment.size}:{len(data)}")
-            segment.size += len(data)
+            mine = []
+            for data in task.fn(None):
+                segment.handle.write(data)
+                mine.append(f"raw/{segment.name}:{segment.size}:{len(data)}")
+                segment.size += len(data)
+            keys.append(mine)
         segment.handle.flush()
         os.fsync(segment.handle.fileno())
-        for task, key in zip(tasks, keys, strict=True):
-            task.future.set_result(key)
+        for task, mine in zip(tasks, keys, strict=True):
+            task.future.set_result(mine)
 
     def _close_segment(self, _: _Segment | None) -> None:
         if self._segment is not None:

@@ -1,12 +1,12 @@
 """Device context for uploads, cached briefly: a busy upload endpoint must not hit SQLite twice
-per report. Entries expire after ``ttl`` seconds and are dropped at once when the registry
-publishes ``Changes(devices=True)`` or ``Changes(streams=True)``, so a disabled stream or an
-unclaimed device takes effect within that bound even if a publisher forgets to announce it.
+per report. Entries are reloaded behind the uploads after ``ttl`` seconds (ttlcache.LoadingCache)
+and dropped at once when the registry publishes ``Changes(devices=True)`` or
+``Changes(streams=True)``, so a disabled stream or an unclaimed device takes effect within twice
+that bound even if a publisher forgets to announce it.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from appliance.events import Changes, EventBus
 from appliance.ingest.values import Mdo, StreamConfig
 from appliance.services import db
+from appliance.services.ttlcache import LoadingCache
 from storage.metadata import MetadataStore
 from storage.metadata.repos import ingest as repo
 
@@ -47,28 +48,21 @@ def resolve(settings: repo.StreamSettings) -> StreamConfig:
 class DeviceContextCache:
     def __init__(self, store: MetadataStore, events: EventBus, ttl: float = 2.0) -> None:
         self._store = store
-        self._ttl = ttl
-        self._entries: dict[int, tuple[float, UploadTarget | None]] = {}
+        self._entries: LoadingCache[int, UploadTarget | None] = LoadingCache(ttl)
         events.subscribe(Changes, self._on_changes)
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.devices or changes.streams or changes.projects:
-            self._entries.clear()
+            self.invalidate()
 
     def invalidate(self, device_id: int | None = None) -> None:
         if device_id is None:
             self._entries.clear()
         else:
-            self._entries.pop(device_id, None)
+            self._entries.discard(device_id)
 
     async def get(self, device_id: int) -> UploadTarget | None:
-        cached = self._entries.get(device_id)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
-        target = await db.read(self._store, lambda s: _load(s, device_id))
-        self._entries[device_id] = (now, target)
-        return target
+        return await self._entries.get(device_id, lambda: db.read(self._store, lambda s: _load(s, device_id)))
 
 
 def _load(session: Session, device_id: int) -> UploadTarget | None:

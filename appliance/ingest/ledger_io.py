@@ -9,12 +9,11 @@ pipeline's lock, and every change goes through ``commit``. Anything else that re
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from concurrent.futures import Future
 from datetime import datetime, timedelta, timezone
 
-from appliance.ingest.assemble import Assembled
-from appliance.ingest.decoded import DecodedReport
-from storage.streams import StreamStore, WriteContext
+from appliance.ingest.assemble import Assembled, Pending
+from storage.streams import Prepared, StreamStore
 from storage.streams import ledger as store_ledger
 from storage.streams.ledger import ReportEntry
 
@@ -36,8 +35,8 @@ class LedgerIO:
         if device is None:
             self._last_ids.clear()
         else:
-            for key in [k for k in self._last_ids if k[0] == device]:
-                del self._last_ids[key]
+            for key in [k for k in list(self._last_ids) if k[0] == device]:  # list(): commits add keys
+                self._last_ids.pop(key, None)
 
     async def last_id(self, device: int, streamer: int) -> int:
         cached = self._last_ids.get((device, streamer))
@@ -57,16 +56,19 @@ class LedgerIO:
         return received - timedelta(seconds=entry.device_sent_timestamp)
 
     @staticmethod
-    def entry(report: DecodedReport, assembled: Assembled, received: datetime, report_uuid: str,
-              blob_key: str, created_by: int | None) -> ReportEntry:
+    def entry(pending: Pending, assembled: Assembled, blob_key: str, created_by: int | None) -> ReportEntry:
+        """The report's log row, with the streamer's state after it."""
+        report = pending.report
+        reboot = _naive(assembled.last_reboot_ts) if assembled.last_reboot_ts else None
         return ReportEntry(
-            uuid=report_uuid, device=report.device_id, streamer=report.streamer_index,
-            selector=report.streamer_selector, created_by=created_by, received=_naive(received),
+            uuid=pending.report_uuid, device=report.device_id, streamer=report.streamer_index,
+            selector=report.streamer_selector, created_by=created_by, received=_naive(pending.received),
             device_sent_timestamp=report.sent_timestamp, incremental_id=report.report_id,
             original_first_id=report.lowest_id, original_last_id=report.highest_id,
             actual_first_id=assembled.actual_first_id, actual_last_id=assembled.actual_last_id,
             stored_readings=assembled.stored_readings, stored_events=assembled.stored_events,
-            chopped=report.chopped, blob_key=blob_key)
+            chopped=report.chopped, blob_key=blob_key, last_id=max(pending.last_id, assembled.actual_last_id),
+            last_reboot_ts=reboot)
 
     def erase_streamer(self, device: int, streamer: int) -> list[ReportEntry]:
         """Blocking: remove what a streamer's reports stored and its log; returns those entries."""
@@ -86,19 +88,15 @@ class LedgerIO:
     def cached_last_id(self, device: int, streamer: int) -> int | None:
         return self._last_ids.get((device, streamer))
 
-    async def commit(self, entry: ReportEntry, assembled: Assembled, *, last_id: int) -> None:
-        """Readings, the streamer's new state and the log entry join one group transaction."""
-        new_last = max(last_id, assembled.actual_last_id)
-        reboot = _naive(assembled.last_reboot_ts) if assembled.last_reboot_ts else None
-        logged = replace(entry, last_id=new_last, last_reboot_ts=reboot)
-        data, events = assembled.prepared
-        small = assembled.data if data is None else None
+    def commit(self, entries: list[ReportEntry], data: Prepared | None, events: Prepared | None) -> Future[int]:
+        """A group's readings, its streamers' new state and their log entries join one
+        transaction; the in-memory last_ids follow as soon as it has committed (before the
+        returned future's other callbacks run)."""
+        def committed(done: Future[int]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                for entry in entries:
+                    self._last_ids[(entry.device, entry.streamer)] = entry.last_id
 
-        def write(ctx: WriteContext) -> None:
-            ctx.append_prepared(data, events)
-            if small is not None:
-                ctx.append_small(small)
-            ctx.ledger.record(logged)
-
-        await asyncio.wrap_future(self._streams.write(write, appends_only=True))
-        self._last_ids[(entry.device, entry.streamer)] = new_last
+        future = self._streams.append(data, events, entries)
+        future.add_done_callback(committed)
+        return future

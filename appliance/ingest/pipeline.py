@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
@@ -28,23 +30,26 @@ from sqlalchemy.orm import Session
 
 from appliance.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from appliance.events import Changes, EventBus
-from appliance.ingest.assemble import Assembled, Version, assemble
+from appliance.ingest.assemble import Assembled, Group, Pending, Version, assemble_group
+from appliance.ingest.batcher import Batcher
 from appliance.ingest.context import DeviceContextCache, UploadTarget
 from appliance.ingest.decoded import DecodedEvent, DecodedReport, ReportError
 from appliance.ingest.flexible import decode_flexible
 from appliance.ingest.follower import LedgerFollower, as_record
 from appliance.ingest.ledger_io import LedgerIO
 from appliance.ingest.signed_list import decode_signed_list
+from appliance.ingest.streamids import REBOOT_STREAM
 from appliance.services import db
 from appliance.services.auth import Principal
 from appliance.services.ota_events import VersionsChanged
 from appliance.services.permissions import Access, Perm
-from appliance.services.ttlcache import TtlCache
+from appliance.services.ttlcache import LoadingCache
 from storage.blobs import BlobStore
+from storage.futures import resolved, then
 from storage.metadata import MetadataStore
 from storage.metadata.repos import ingest as repo
 from storage.rawlog import RawLog
-from storage.streams import StreamStore
+from storage.streams import Prepared, StreamStore, prepare
 from storage.streams.ledger import ReportEntry
 
 _RANDOM = random.Random()
@@ -85,11 +90,17 @@ def user_key_secret(device_id: int) -> str:
 
 
 def report_kind(filename: str) -> str:
-    suffix = PurePosixPath(filename or "").suffix.lower()
+    suffix = _suffix(filename or "")
     if suffix not in KINDS:
         raise ValidationError(f"unsupported report file extension {suffix!r}; use .bin, .mp or .json",
                               key="bad_extension")
     return KINDS[suffix]
+
+
+@functools.lru_cache(maxsize=256)
+def _suffix(filename: str) -> str:
+    """Gateways send the same few file names on every upload; pathlib's parse is not free."""
+    return PurePosixPath(filename).suffix.lower()
 
 
 class Ingest:
@@ -103,8 +114,10 @@ class Ingest:
         self._targets = DeviceContextCache(metadata, events)
         self.ledger = LedgerIO(streams)
         self.follower = LedgerFollower(metadata, streams)
+        self._groups: Batcher[_Job, _Stored] = Batcher("ingest", self._start_group, max_items=GROUP_UPLOADS,
+                                                       depth=1)
         self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
-        self._rights: TtlCache[tuple[str, int | None, int | None, int], bool] = TtlCache(2.0)
+        self._rights: LoadingCache[tuple[str, int | None, int | None, int], bool] = LoadingCache(2.0)
         self.version_hooks: list[VersionHook] = []
         """Run in the transaction that records a device's changed versions; True: the device changed."""
         self.on_chopped: Callable[[str], Awaitable[None]] | None = None
@@ -116,13 +129,12 @@ class Ingest:
         cached: a gateway's many uploads should not each load its memberships."""
         kind = report_kind(filename)
         received = received.astimezone(timezone.utc) if received.tzinfo else received.replace(tzinfo=timezone.utc)
-        key = await asyncio.wrap_future(self._rawlog.append(data))
         report = await self._decode(data, kind, received)
         target = await self._target(report, principal, access)
         lock = self._locks.setdefault((report.device_id, report.streamer_index), asyncio.Lock())
         creator = principal.account.id if principal.account else None
         async with lock:
-            result = await self._store(report, target, received, key, creator)
+            result = await self._store(report, target, received, _Raw(data=data), creator)
         if report.chopped and result.stored and self.on_chopped is not None:
             await self.on_chopped(result.report_uuid)
         self.follower.poke()
@@ -157,27 +169,77 @@ class Ingest:
 
     async def _may_upload(self, principal: Principal, org_id: int, access: Callable[[], Awaitable[Access]]) -> bool:
         key = (principal.scheme, principal.account.id if principal.account else None, principal.org_id, org_id)
-        allowed = self._rights.get(key)
-        if allowed is None:
-            allowed = (await access()).can(org_id, Perm.CREATE_STREAM_DATA)
-            self._rights.put(key, allowed)
-        return allowed
 
-    async def _store(self, report: DecodedReport, target: UploadTarget, received: datetime, key: str,
+        async def load() -> bool:
+            return (await access()).can(org_id, Perm.CREATE_STREAM_DATA)
+
+        return await self._rights.get(key, load)
+
+    async def _store(self, report: DecodedReport, target: UploadTarget, received: datetime, raw: _Raw,
                      creator: int | None) -> UploadResult:
-        report_uuid = _new_uuid()
+        """Called with the streamer's lock held, so the streamer has one report in flight."""
         last_id = await self.ledger.last_id(report.device_id, report.streamer_index)
-        assembled = await _cpu(report.length, self._assemble, report, target, last_id, received, report_uuid)
-        await self._save_payloads(assembled)
-        entry = self.ledger.entry(report, assembled, received, report_uuid, key, creator)
-        await self.ledger.commit(entry, assembled, last_id=last_id)
+        job = _Job(Pending(report, target, last_id, received, _new_uuid()), raw, creator)
+        if report.length <= INLINE_BYTES and not _reads_history(report):
+            done = self._groups.submit(job)
+        else:  # assembled on a worker thread: a big report, or one whose times may need the ledger
+            done = asyncio.get_running_loop().run_in_executor(None, lambda: self._commit([job])[0])
+        try:
+            stored = await asyncio.shield(done)
+        except asyncio.CancelledError:
+            await asyncio.wait({done})  # the commit may still land: keep the streamer locked until it has
+            raise
+        assembled = stored.assembled
         if last_id == 0:  # a streamer's first report: acknowledgements need its Streamer row now
-            await db.write(self._metadata, lambda s: repo.ensure_streamers(s, [as_record(entry)]))
+            await db.write(self._metadata, lambda s: repo.ensure_streamers(s, [as_record(stored.entry)]))
         if assembled.versions:
             await self._versions(report.device_id, assembled.versions)
-        return UploadResult(report.count, assembled.stored_readings + assembled.stored_events, report_uuid,
+        return UploadResult(report.count, assembled.stored_readings + assembled.stored_events, job.pending.report_uuid,
                             report.device_id, report.streamer_index, assembled.actual_first_id,
                             assembled.actual_last_id)
+
+    def _start_group(self, jobs: list[_Job]) -> Future[list[_Stored]]:
+        """On the loop: a group's CPU work (a millisecond or two for hundreds of small reports),
+        then its bytes go to disk on the writers' threads."""
+        return self._persist(jobs, *self._assemble(jobs))
+
+    def _commit(self, jobs: list[_Job]) -> list[_Stored]:
+        """Blocking, on a worker thread: the same as a group, for reports kept off the loop."""
+        return self._persist(jobs, *self._assemble(jobs)).result()
+
+    def _assemble(self, jobs: list[_Job]) -> tuple[Group, Prepared | None, Prepared | None]:
+        group = assemble_group([job.pending for job in jobs], previous_base=self._previous_base,
+                               event_key=_event_key)
+        return (group, *prepare(group.data, group.events))
+
+    def _persist(self, jobs: list[_Job], group: Group, data: Prepared | None,
+                 events: Prepared | None) -> Future[list[_Stored]]:
+        """Raw first: the uploads' bytes are appended to the raw log and fsynced (one fsync for the
+        group), then, on the raw log's thread, event payloads are kept and the readings, events
+        and log entries committed together; the follower hears of the entries once they are."""
+        def commit(keys: list[str]) -> Future[list[_Stored]]:
+            for assembled in group.reports:
+                for name, event in assembled.event_payloads:
+                    self._blobs.put(name, json.dumps(event.data).encode("utf-8"))
+            fresh = iter(keys)
+            stored = [_Stored(assembled, self.ledger.entry(job.pending, assembled, job.raw.key or next(fresh),
+                                                           job.creator))
+                      for job, assembled in zip(jobs, group.reports, strict=True)]
+            entries = [item.entry for item in stored]
+
+            def committed(_: int) -> list[_Stored]:
+                self.follower.committed(entries)
+                return stored
+
+            return then(self.ledger.commit(entries, data, events), lambda rows: resolved(committed(rows)))
+
+        unsaved = [job.raw.data for job in jobs if job.raw.key is None]
+        keys: Future[list[str]] = self._rawlog.append(unsaved) if unsaved else resolved([])
+        return then(keys, commit)
+
+    def _previous_base(self, pending: Pending) -> datetime | None:
+        report = pending.report
+        return self.ledger.previous_base_sync(report.device_id, report.streamer_index, report.report_id)
 
     async def _versions(self, device_id: int, versions: list[Version]) -> None:
         """Version rows and what the hooks make of them (OTA confirmations) commit together, so a
@@ -203,6 +265,7 @@ class Ingest:
         lock = self._locks.setdefault((device, streamer), asyncio.Lock())
         async with lock:
             entries = await _off_loop(self.ledger.erase_streamer, device, streamer)
+            self.follower.discard(device, streamer)
             await db.write(self._metadata, lambda s: repo.reset_streamer(s, device, streamer))
             stored = 0
             for done, entry in enumerate(entries):
@@ -217,6 +280,7 @@ class Ingest:
         device's streamers too, so a re-claimed device's readings are new again (as on iotile.cloud,
         which deletes the streamers)."""
         removed = await self.ledger.erase_device(device)
+        self.follower.discard(device)
         self._targets.invalidate(device)
         return removed
 
@@ -227,29 +291,45 @@ class Ingest:
         kind = "bin" if data[:1] == b"\x01" else "json" if data.lstrip()[:1] == b"{" else "msgpack"
         received = entry.received.replace(tzinfo=timezone.utc)
         report = await self._decode(data, kind, received)
-        result = await self._store(report, target, received, entry.blob_key, entry.created_by)
+        result = await self._store(report, target, received, _Raw(key=entry.blob_key), entry.created_by)
         return result.stored
-
-    def _assemble(self, report: DecodedReport, target: UploadTarget, last_id: int, received: datetime,
-                  report_uuid: str) -> Assembled:
-        def event_key(event: DecodedEvent) -> str:
-            return f"events/{received:%Y/%m/%d}/{report_uuid}-{event.streamer_local_id}.json"
-
-        def previous_base() -> datetime | None:
-            return self.ledger.previous_base_sync(report.device_id, report.streamer_index, report.report_id)
-
-        return assemble(report, target, last_id=last_id, received=received, previous_base=previous_base,
-                        event_key=event_key)
-
-    async def _save_payloads(self, assembled: Assembled) -> None:
-        for key, event in assembled.event_payloads:
-            await _off_loop(self._blobs.put, key, json.dumps(event.data).encode("utf-8"))
 
     def _announce(self, target: UploadTarget, result: UploadResult, received: datetime) -> None:
         self._events.publish(ReportUploaded(result.device_id, target.device.project_gid or 0, result.streamer_index,
                                             result.count, result.stored, received))
         if result.stored:
             self._events.publish(Changes(readings=True, initiator="ingest", detail={"device": result.device_id}))
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """An upload's bytes, or the raw log key of bytes already kept (a report processed again)."""
+
+    data: bytes = b""
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    pending: Pending
+    raw: _Raw
+    creator: int | None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    assembled: Assembled
+    entry: ReportEntry
+
+
+def _reads_history(report: DecodedReport) -> bool:
+    """A reboot may leave the report's oldest block dirty, and re-basing it reads the streamer's
+    previous report from the ledger: a blocking read that must stay off the event loop."""
+    return bool(len(report.readings)) and bool((report.stream == REBOOT_STREAM).any())
+
+
+def _event_key(pending: Pending, event: DecodedEvent) -> str:
+    return f"events/{pending.received:%Y/%m/%d}/{pending.report_uuid}-{event.streamer_local_id}.json"
 
 
 def _new_uuid() -> str:
@@ -276,8 +356,11 @@ def _record_versions(session: Session, device_id: int, versions: list[Version]) 
 
 
 INLINE_BYTES = 16 * 1024
-"""Reports up to this size (~1,000 readings) are decoded and assembled on the event loop: that
-takes well under a millisecond, less than the hop to a worker thread and back costs."""
+"""Reports up to this size (~1,000 readings) are decoded on the event loop (a few microseconds,
+less than a hop to a worker thread costs) and assembled in groups with the other uploads of the
+moment; bigger ones are decoded and assembled on a worker thread each."""
+GROUP_UPLOADS = 512
+"""Most uploads assembled and committed together; more wait for the next group."""
 
 
 async def _cpu(size: int, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

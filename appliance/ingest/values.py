@@ -11,7 +11,8 @@ value = raw. Encoded streams carry packet framing (P-0 begin, P-1 end, P-E eleme
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ NUM, ITR, P0, P1, PE = 0, 1, 2, 3, 4
 ENCODED_BEGIN, ENCODED_END = 0xFFFFFFFF, 0xFFFFFFFE
 CLAMP = 0x7FFFFFFF
 _VIEWS = {"<l": "<i4", "<i": "<i4", "<L": None, "<I": None, "auto": None, "<f": "<f4"}
+_VIEW_CODES: tuple[str | None, ...] = (None, "<i4", "<f4")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,14 @@ class StreamConfig:
     input_mdo: Mdo | None = None
     is_encoded: bool = False
 
+    @functools.cached_property
+    def numbers(self) -> tuple[float, ...]:
+        """present, enabled, encoded, view code, m, d, o, has input unit, its m, d, o (``_ConfigTable``)."""
+        unit = self.input_mdo or Mdo()
+        view = _VIEW_CODES.index(_VIEWS.get(self.raw_value_format))
+        return (1, int(self.enabled), int(self.is_encoded), view, self.mdo.m, self.mdo.d, self.mdo.o or 0.0,
+                int(self.input_mdo is not None), unit.m, unit.d, unit.o or 0.0)
+
 
 @dataclass(frozen=True)
 class Values:
@@ -52,43 +62,62 @@ class Values:
     type: npt.NDArray[np.uint8]
 
 
-def cast_raw(raw: npt.NDArray[np.uint32], fmt: str) -> npt.NDArray[np.float64]:
-    """The u32 re-read in ``fmt`` and clamped like the server's 31-bit guard."""
-    view = _VIEWS.get(fmt)
-    values = raw.astype(np.float64) if view is None else raw.astype("<u4").view(view).astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        return np.clip(values, -CLAMP, CLAMP)
-
-
 def compute(variable: npt.ArrayLike, raw_value: npt.ArrayLike, streams: Mapping[int, StreamConfig]) -> Values:
     """Values for a report's readings; ``streams`` maps variable lid to its StreamId's config."""
     var = np.asarray(variable, dtype=np.uint16)
+    lids = sorted(set(var.tolist()))
+    which = np.searchsorted(np.asarray(lids, dtype=np.uint16), var)
+    return compute_rows(raw_value, which, [streams.get(lid) for lid in lids])
+
+
+def compute_rows(raw_value: npt.ArrayLike, which: npt.NDArray[np.intp],
+                 configs: Sequence[StreamConfig | None]) -> Values:
+    """Values for readings of many streams at once: row i belongs to ``configs[which[i]]`` (None:
+    a stream without a StreamId). A whole group of uploads costs the same few array operations
+    as one report, instead of a few per stream of every report."""
     raw = np.asarray(raw_value, dtype=np.uint32)
-    keep = np.ones(len(raw), dtype=np.bool_)
     value = raw.astype(np.float64)
     kind = np.full(len(raw), NUM, dtype=np.uint8)
-    for lid in _distinct(var):
-        config = streams.get(int(lid))
-        if config is None:
-            continue
-        rows = np.flatnonzero(var == lid)
-        if not config.enabled:
-            keep[rows] = False
-        elif config.is_encoded:
-            kind[rows] = np.where(raw[rows] == ENCODED_BEGIN, P0, np.where(raw[rows] == ENCODED_END, P1, PE))
-            value[rows] = np.nan
-        else:
-            value[rows], kind[rows] = _stream_values(raw[rows], config)
+    keep = np.ones(len(raw), dtype=np.bool_)
+    if all(config is None for config in configs):
+        return Values(keep, value, kind)
+    table = _ConfigTable(configs)
+    configured = table.present[which]
+    keep &= ~(configured & ~table.enabled[which])
+    live = configured & keep
+    encoded = live & table.encoded[which]
+    numeric = live & ~encoded
+    if encoded.any():
+        codes = raw[encoded]
+        kind[encoded] = np.where(codes == ENCODED_BEGIN, P0, np.where(codes == ENCODED_END, P1, PE))
+        value[encoded] = np.nan
+    if numeric.any():
+        formats = table.view[which]
+        for code, view in enumerate(_VIEW_CODES[1:], start=1):
+            rows = numeric & (formats == code)
+            if rows.any():
+                value[rows] = raw[rows].view(view).astype(np.float64)
+        rows = which[numeric]
+        with np.errstate(invalid="ignore"):
+            scaled = np.clip(value[numeric], -CLAMP, CLAMP)
+        value[numeric] = scaled * table.m[rows] / table.d[rows] + table.o[rows]
+        unit = numeric & table.has_input[which]
+        if unit.any():
+            rows = which[unit]
+            value[unit] = value[unit] * table.im[rows] / table.id[rows] + table.io[rows]
+            kind[unit] = ITR
     return Values(keep, value, kind)
 
 
-def _distinct(var: npt.NDArray[np.uint16]) -> list[int]:
-    """The report's variables; a set beats np.unique's sort by ~10x on the few readings of a small report."""
-    return sorted(set(var.tolist())) if len(var) <= 256 else np.unique(var).tolist()
+class _ConfigTable:
+    """The configs of a batch as columns, so each row's numbers are one fancy-index away."""
+
+    def __init__(self, configs: Sequence[StreamConfig | None]) -> None:
+        numbers = np.asarray([_NO_CONFIG if config is None else config.numbers for config in configs],
+                             dtype=np.float64).T
+        present, enabled, encoded, view, self.m, self.d, self.o, has_input, self.im, self.id, self.io = numbers
+        self.present, self.enabled, self.encoded = present != 0, enabled != 0, encoded != 0
+        self.view, self.has_input = view.astype(np.uint8), has_input != 0
 
 
-def _stream_values(raw: npt.NDArray[np.uint32], config: StreamConfig) -> tuple[npt.NDArray[np.float64], int]:
-    values = config.mdo.apply(cast_raw(raw, config.raw_value_format))
-    if config.input_mdo is None:
-        return values, NUM
-    return config.input_mdo.apply(values), ITR
+_NO_CONFIG = (0, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from appliance.errors import AuthenticationError, NotFound
 from appliance.services.accounts import AccountRecord, Accounts
 from appliance.services.jwt_codec import JwtCodec
-from appliance.services.ttlcache import TtlCache
+from appliance.services.ttlcache import LoadingCache
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,7 @@ class Authenticator:
         self._accounts = accounts
         self._codec = codec
         self._schemes: dict[str, SchemeHandler] = {"jwt": self._jwt, "token": self._token}
-        self._cache: TtlCache[str, Principal] = TtlCache(cache_seconds)
-        self._cache_ttl = cache_seconds
+        self._cache: LoadingCache[str, Principal] = LoadingCache(cache_seconds)
         self._generation = accounts.generation
 
     def forget(self) -> None:
@@ -56,21 +55,14 @@ class Authenticator:
         if self._generation != self._accounts.generation:
             self._cache.clear()
             self._generation = self._accounts.generation
-        cached = self._cache.get(header)
-        if cached is not None:
-            return cached
+        return await self._cache.get(header, lambda: self._check(header), lifetime=_remaining)
+
+    async def _check(self, header: str) -> Principal:
         scheme, _, credentials = header.strip().partition(" ")
         handler = self._schemes.get(scheme.lower())
         if handler is None or not credentials.strip():
             raise AuthenticationError("Invalid Authorization header.", key="bad_auth_header")
-        who = await handler(credentials.strip())
-        self._cache.put(header, who, ttl=self._lifetime(who))
-        return who
-
-    def _lifetime(self, who: Principal) -> float | None:
-        if who.expires_at is None:
-            return None
-        return max(0.0, min(who.expires_at - time.time(), self._cache_ttl))
+        return await handler(credentials.strip())
 
     async def _jwt(self, token: str) -> Principal:
         claims = self._codec.decode(token)
@@ -88,6 +80,11 @@ class Authenticator:
         except NotFound as err:
             raise AuthenticationError("User not found.", key="token_invalid") from err
         return _require_active(account)
+
+
+def _remaining(who: Principal) -> float | None:
+    """How long a sign-in may be served from the cache: never past its token's expiry."""
+    return None if who.expires_at is None else who.expires_at - time.time()
 
 
 def _require_active(account: AccountRecord) -> AccountRecord:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from storage.streams.columns import DATA_COLUMNS, DATA_SCHEMA, EVENT_COLUMNS, EVENT_SCHEMA, SORT_KEY, Column, Kind
+from storage.streams.columns import DATA_COLUMNS, DATA_SCHEMA, EVENT_COLUMNS, EVENT_SCHEMA, SORT_KEY, Column
 from storage.streams.convert import column_array
 
 Array = npt.NDArray[Any]
@@ -85,36 +85,6 @@ def prepare_data(batch: DataBatch | pa.Table) -> pa.Table:
     columns = _columns_of(batch, DataBatch)
     table = _build(DATA_COLUMNS, DATA_SCHEMA, columns)
     return sort_by_stream(table)
-
-
-def concat_batches(batches: Sequence[DataBatch]) -> DataBatch:
-    """One batch holding the rows of many, so they are prepared (validated, cast, sorted) once."""
-    if len(batches) == 1:
-        return batches[0]
-    merged: dict[str, Array | None] = {}
-    for spec in fields(DataBatch):
-        parts = [getattr(batch, spec.name) for batch in batches]
-        if all(part is None for part in parts):
-            merged[spec.name] = None
-            continue
-        column = next(c for c in DATA_COLUMNS if c.name == spec.name)
-        filled = [_stand_in(column, len(batch)) if part is None else np.asanyarray(part)
-                  for part, batch in zip(parts, batches, strict=True)]
-        masked = any(isinstance(part, np.ma.MaskedArray) for part in filled)
-        merged[spec.name] = np.ma.concatenate(filled) if masked else np.concatenate(filled)  # type: ignore[no-untyped-call]
-    return DataBatch(**merged)  # type: ignore[arg-type]
-
-
-_NULL_DTYPES = {Kind.FLOAT: np.dtype(np.float64), Kind.TIMESTAMP: np.dtype("datetime64[us]")}
-
-
-def _stand_in(column: Column, size: int) -> Array:
-    """What an omitted column means (its default, else nulls), for concatenating with given ones."""
-    if column.default is not None:
-        return np.full(size, column.default)
-    dtype = _NULL_DTYPES.get(column.kind, np.dtype(np.int64))
-    nulls: Array = np.ma.masked_array(np.zeros(size, dtype=dtype), mask=np.ones(size, dtype=bool))
-    return nulls
 
 
 def prepare_events(batch: EventBatch | pa.Table) -> pa.Table:

@@ -20,6 +20,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from storage.streams.columns import CHOPPED_REPORT, COMPLETE_REPORT, REBOOT_VARIABLE
 from storage.streams.ids import IdBlocks
+from storage.streams.scan import scan_rows
 
 LOG_TABLE = "report_log"
 
@@ -118,11 +119,7 @@ class LedgerBatch:
         columns: dict[str, pa.Array] = {"seq": pa.array(range(first, first + len(self.entries)), pa.int64())}
         for name, arrow_type in _LOG_TYPES.items():
             columns[name] = pa.array([getattr(e, name) for e in self.entries], arrow_type)
-        conn.register("_ledger_rows", pa.table(columns))
-        try:
-            conn.execute(f"INSERT INTO {LOG_TABLE} SELECT * FROM _ledger_rows").fetchall()  # noqa: S608
-        finally:
-            conn.unregister("_ledger_rows")
+        scan_rows(conn, f"INSERT INTO {LOG_TABLE} SELECT * FROM _scan", pa.table(columns))  # noqa: S608
         self.entries = []
 
 

@@ -11,7 +11,7 @@ import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -21,15 +21,17 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from storage.futures import resolved
 from storage.streams import compaction, queries
 from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS
 from storage.streams.compaction import Merge, Policy, RewriteGate
 from storage.streams.errors import StreamStoreError
 from storage.streams.ids import IdBlocks
+from storage.streams.ledger import ReportEntry
 from storage.streams.queries import DataPage, Order, Paging, StreamSelector, Window
 from storage.streams.schema import DATA_TABLE, EVENTS_TABLE, migrate
-from storage.streams.writing import GroupWork, WriteContext, run_group
+from storage.streams.writing import GroupWork, Prepared, WriteContext, run_group
 from storage.worker import WriterClosed, WriterThread
 
 LOGGER = logging.getLogger(__name__)
@@ -168,15 +170,24 @@ class StreamStore:
         A bad batch raises ``ValueError`` here and nothing of it is stored."""
         table = prepare_data(batch)
         if not table.num_rows:
-            return _done(0)
+            return resolved(0)
         return self._submit(GroupWork(data=table, rewrites=False))
 
     def append_events(self, batch: EventBatch | pa.Table) -> Future[int]:
         """Store events (metadata only; payloads belong in the blob store under ``blob_key``)."""
         table = prepare_events(batch)
         if not table.num_rows:
-            return _done(0)
+            return resolved(0)
         return self._submit(GroupWork(events=table, rewrites=False))
+
+    def append(self, data: Prepared | None = None, events: Prepared | None = None,
+               log: Sequence[ReportEntry] = ()) -> Future[int]:
+        """Store rows prepared by ``prepare()`` and ingest ledger entries in the next group
+        commit, with no function to run: the cheapest write there is (the ingest pipeline's
+        groups). Resolves with the number of rows once committed."""
+        return self._submit(GroupWork(data=None if data is None else data.table,
+                                      events=None if events is None else events.table,
+                                      log=tuple(log), rewrites=False))
 
     def write(
         self,
@@ -361,9 +372,3 @@ def _changed(conn: Conn, sql: str, params: list[Any]) -> int:
 
 def _close_cursor(cur: Conn) -> None:
     cur.close()
-
-
-def _done(value: T) -> Future[T]:
-    future: Future[T] = Future()
-    future.set_result(value)
-    return future

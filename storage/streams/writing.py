@@ -22,11 +22,12 @@ import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from storage.streams import ledger
-from storage.streams.batches import DataBatch, EventBatch, concat_batches, prepare_data, prepare_events
+from storage.streams.batches import DataBatch, EventBatch, prepare_data, prepare_events
 from storage.streams.columns import DATA_COLUMNS, EVENT_COLUMNS, Column, names
 from storage.streams.compaction import RewriteGate
 from storage.streams.errors import StreamStoreError
 from storage.streams.ids import IdBlocks
+from storage.streams.scan import scan_rows
 from storage.streams.schema import DATA_TABLE, EVENTS_TABLE
 from storage.worker import WriteTask
 
@@ -64,7 +65,6 @@ class WriteContext:
         self.ids = ids or IdBlocks(block=1)
         self.data: list[pa.Table] = []
         self.events: list[pa.Table] = []
-        self.small: list[DataBatch] = []
         self.ledger = ledger.LedgerBatch()
 
     def append_data(self, batch: DataBatch | pa.Table) -> int:
@@ -83,13 +83,6 @@ class WriteContext:
                 added += int(prepared.table.num_rows)
         return added
 
-    def append_small(self, batch: DataBatch) -> int:
-        """Queue a small batch unprepared: the group's small batches are merged and prepared once
-        (preparing has a fixed cost far above a few rows' share of it). Invalid rows fail the
-        merged insert, and the group is then retried task by task, which finds the culprit."""
-        self.small.append(batch)
-        return len(batch)
-
     def append_events(self, batch: EventBatch | pa.Table) -> int:
         """Queue events for this group's insert; returns how many."""
         table = prepare_events(batch)
@@ -104,6 +97,7 @@ class GroupWork(Generic[T]):
     fn: Callable[[WriteContext], T] | None = None
     data: pa.Table | None = None
     events: pa.Table | None = None
+    log: tuple[ledger.ReportEntry, ...] = ()
     rewrites: bool = True
     """Whether ``fn`` may change or delete stored rows (the safe default); such a group waits
     for a running compaction merge (see compaction.py), pure appends never do."""
@@ -121,6 +115,8 @@ class GroupWork(Generic[T]):
             ctx.data.append(self.data)
         if self.events is not None:
             ctx.events.append(self.events)
+        for entry in self.log:
+            ctx.ledger.record(entry)
         if self.fn is not None:
             result = self.fn(ctx)
             # DuckDB refuses register() while a result is unread ("unfinished result"); running it
@@ -229,9 +225,6 @@ def _rollback(conn: Conn, ids: IdBlocks) -> None:
 
 def insert_pending(ctx: WriteContext) -> None:
     """Insert prepared tables with one statement per table, assigning ids from the counters."""
-    if ctx.small:
-        ctx.data.append(prepare_data(concat_batches(ctx.small)))
-        ctx.small = []
     _insert(ctx, DATA_TABLE, DATA_COLUMNS, ctx.data)
     _insert(ctx, EVENTS_TABLE, EVENT_COLUMNS, ctx.events)
     ctx.ledger.flush(ctx.conn, ctx.ids)
@@ -274,12 +267,7 @@ def _stream_ids(ctx: WriteContext, table: str, merged: pa.Table) -> np.ndarray:
 
 
 def _insert_part(conn: Conn, table: str, columns: tuple[Column, ...], part: pa.Table) -> None:
-    source = f"_new_{table}"
-    conn.register(source, part)
-    try:
-        conn.execute(f"INSERT INTO {table} (id, {names(columns)}) SELECT id, {names(columns)} FROM {source}")  # noqa: S608
-    finally:
-        conn.unregister(source)
+    scan_rows(conn, f"INSERT INTO {table} (id, {names(columns)}) SELECT id, {names(columns)} FROM _scan", part)  # noqa: S608
 
 
 def _stream_of(chunk: pa.Table) -> tuple[int, int, int]:

@@ -251,33 +251,3 @@ def test_device_ids_use_all_64_bits(store: StreamStore) -> None:
 def test_empty_batch_resolves_without_a_commit(store: StreamStore) -> None:
     empty = DataBatch.for_stream(1, 1, 1, timestamp=np.array([], "datetime64[us]"))
     assert store.append_data(empty).result(0) == 0
-
-
-def test_small_batches_of_a_group_merge_with_their_nulls_and_defaults(store: StreamStore) -> None:
-    """Unprepared small batches from many tasks become one prepared insert; columns one batch
-    omits read back as that column's default or null, not as another batch's values."""
-    dirty = DataBatch.for_stream(1, 21, 0x5002, timestamp=np.array([T0, T0 + np.timedelta64(1, "s")]),
-                                 streamer_local_id=np.array([5, 6]), value=np.array([1.5, 2.5]),
-                                 status=np.array([2, 2], dtype=np.uint8),
-                                 dirty_ts=np.ma.masked_array(np.array([T0, T0]), mask=[False, True]))
-    with Gate(store):
-        first = store.write(lambda ctx: ctx.append_small(readings(20, count=3)))
-        second = store.write(lambda ctx: ctx.append_small(dirty))
-    assert (first.result(10), second.result(10)) == (3, 2)
-    rows = store.query_data(StreamSelector(device=21)).rows.to_pylist()
-    assert [(r["value"], r["status"], r["dirty_ts"]) for r in rows] == [(1.5, 2, T0.item()), (2.5, 2, None)]
-    plain = store.query_data(StreamSelector(device=20)).rows.to_pylist()
-    assert [(r["int_value"], r["value"], r["status"], r["dirty_ts"]) for r in plain] == [
-        (1, None, 0, None), (2, None, 0, None), (3, None, 0, None)]
-
-
-def test_a_bad_small_batch_fails_alone(store: StreamStore) -> None:
-    bad = DataBatch.for_stream(1, 23, 0x5001, timestamp=np.array([T0]), int_value=np.array([np.nan]))
-    with Gate(store):
-        good = store.write(lambda ctx: ctx.append_small(readings(22, count=2)))
-        failing = store.write(lambda ctx: ctx.append_small(bad))
-    assert good.result(10) == 2
-    with pytest.raises(StreamStoreError):
-        failing.result(10)
-    assert store.count_data(StreamSelector(device=22)) == 2
-    assert store.count_data(StreamSelector(device=23)) == 0

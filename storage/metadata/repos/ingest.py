@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.metadata.models import (
@@ -114,20 +115,24 @@ class ReportRecord:
 
 def copy_reports(session: Session, records: list[ReportRecord]) -> int:
     """Copy ledger entries in bulk (a busy site logs thousands a second); entries already copied
-    are skipped, so replays after a crash are harmless. Returns how many were new."""
+    are skipped, so replays after a crash are harmless. Returns how many were new.
+
+    Core statements rather than the ORM's unit of work: one copy touches every streamer and device
+    that uploaded since the last one, and loading and flushing those as objects measured ~50 ms
+    of Python per copy under load."""
     known = known_report_uuids(session, [r.uuid for r in records])
     fresh = [r for r in records if r.uuid not in known]
     if not fresh:
         return 0
     streamers = _streamers(session, fresh)
-    session.execute(insert(StreamerReport), [_report_row(r, streamers[(r.device_id, r.streamer_index)])
-                                             for r in fresh])
+    session.connection().execute(insert(cast(Table, StreamerReport.__table__)),
+                                 [_report_row(r, streamers[(r.device_id, r.streamer_index)].id) for r in fresh])
     _heartbeats(session, fresh)
     return len(fresh)
 
 
-def _report_row(record: ReportRecord, streamer: StreamerRow) -> dict[str, object]:
-    return {"uuid": record.uuid, "streamer_id": streamer.id, "original_first_id": record.original_first_id,
+def _report_row(record: ReportRecord, streamer_id: int) -> dict[str, object]:
+    return {"uuid": record.uuid, "streamer_id": streamer_id, "original_first_id": record.original_first_id,
             "original_last_id": record.original_last_id, "actual_first_id": record.actual_first_id,
             "actual_last_id": record.actual_last_id, "sent_timestamp": record.received,
             "device_sent_timestamp": record.device_sent_timestamp, "incremental_id": record.incremental_id,
@@ -140,47 +145,79 @@ def ensure_streamers(session: Session, records: list[ReportRecord]) -> None:
     _streamers(session, [replace(r, actual_last_id=0, last_reboot_ts=None) for r in records])
 
 
-def _streamers(session: Session, records: list[ReportRecord]) -> dict[tuple[int, int], StreamerRow]:
-    devices = {r.device_id for r in records}
-    found = {(row.device_id, row.index): row
-             for row in session.scalars(select(StreamerRow).where(StreamerRow.device_id.in_(devices)))}
-    engines = dict(session.execute(
-        select(Device.id, SensorGraph.report_processing_engine_ver).join(SensorGraph, SensorGraph.id == Device.sg_id)
-        .where(Device.id.in_(devices))).all())
+@dataclass
+class _StreamerState:
+    id: int
+    last_id: int
+    last_reboot_ts: datetime | None
+    changed: bool = False
+
+
+def _streamers(session: Session, records: list[ReportRecord]) -> dict[tuple[int, int], _StreamerState]:
+    """Each record's Streamer (created when missing), with last_id and last_reboot_ts moved on."""
+    found = _streamer_states(session, {r.device_id for r in records})
+    missing = {(r.device_id, r.streamer_index): r for r in records if (r.device_id, r.streamer_index) not in found}
+    if missing:
+        _create_streamers(session, list(missing.values()))
+        found = _streamer_states(session, {r.device_id for r in records})
     for record in records:
-        key = (record.device_id, record.streamer_index)
-        row = found.get(key)
-        if row is None:
-            row = found[key] = StreamerRow(
-                device_id=record.device_id, index=record.streamer_index, last_id=0, selector=record.selector,
-                process_engine_ver=engines.get(record.device_id, 0) or 0, created_on=record.received,
-                is_system=record.selector != 0xFFFF and bool(record.selector & SYSTEM_SELECTOR_BIT),
-                created_by_id=record.created_by_id)
-            session.add(row)
-        row.last_id = max(row.last_id, record.actual_last_id)
+        state = found[(record.device_id, record.streamer_index)]
+        if record.actual_last_id > state.last_id:
+            state.last_id, state.changed = record.actual_last_id, True
         if record.last_reboot_ts is not None:
-            row.last_reboot_ts = record.last_reboot_ts
-    session.flush()
+            state.last_reboot_ts, state.changed = record.last_reboot_ts, True
+    changed = [{"sid": state.id, "new_last": state.last_id, "new_reboot": state.last_reboot_ts}
+               for state in found.values() if state.changed]
+    if changed:
+        table = cast(Table, StreamerRow.__table__)
+        session.connection().execute(update(table).where(table.c.id == bindparam("sid"))
+                                     .values(last_id=bindparam("new_last"), last_reboot_ts=bindparam("new_reboot")),
+                                     changed)
     return found
 
 
+def _streamer_states(session: Session, devices: set[int]) -> dict[tuple[int, int], _StreamerState]:
+    rows = session.execute(select(StreamerRow.device_id, StreamerRow.index, StreamerRow.id, StreamerRow.last_id,
+                                  StreamerRow.last_reboot_ts).where(StreamerRow.device_id.in_(devices)))
+    return {(device, index): _StreamerState(sid, last_id or 0, reboot) for device, index, sid, last_id, reboot in rows}
+
+
+def _create_streamers(session: Session, records: list[ReportRecord]) -> None:
+    engines = dict(session.execute(
+        select(Device.id, SensorGraph.report_processing_engine_ver).join(SensorGraph, SensorGraph.id == Device.sg_id)
+        .where(Device.id.in_({r.device_id for r in records}))).all())
+    for record in records:
+        session.add(StreamerRow(
+            device_id=record.device_id, index=record.streamer_index, last_id=0, selector=record.selector,
+            process_engine_ver=engines.get(record.device_id, 0) or 0, created_on=record.received,
+            is_system=record.selector != 0xFFFF and bool(record.selector & SYSTEM_SELECTOR_BIT),
+            created_by_id=record.created_by_id))
+    session.flush()
+
+
 def _heartbeats(session: Session, records: list[ReportRecord]) -> None:
-    latest: dict[int, ReportRecord] = {}
+    latest: dict[int, datetime] = {}
     highest: dict[int, int] = {}
     for record in records:
         seen = latest.get(record.device_id)
-        if seen is None or record.received >= seen.received:
-            latest[record.device_id] = record
+        if seen is None or record.received >= seen:
+            latest[record.device_id] = record.received
         highest[record.device_id] = max(highest.get(record.device_id, 0), record.actual_last_id)
-    rows = {s.device_id: s for s in session.scalars(select(DeviceStatus).where(DeviceStatus.device_id.in_(latest)))}
-    for device_id, record in latest.items():
-        status = rows.get(device_id)
-        if status is None:
-            status = DeviceStatus(device_id=device_id, last_known_id=0)
-            session.add(status)
-        if status.last_report_ts is None or status.last_report_ts < record.received:
-            status.last_report_ts = record.received
-        status.last_known_id = max(status.last_known_id or 0, highest[device_id])
+    current = {device: (seen, known or 0) for device, seen, known in session.execute(
+        select(DeviceStatus.device_id, DeviceStatus.last_report_ts, DeviceStatus.last_known_id)
+        .where(DeviceStatus.device_id.in_(latest)))}
+    missing = [{"device_id": device, "last_known_id": 0} for device in latest if device not in current]
+    if missing:
+        session.execute(insert(DeviceStatus), missing)
+    rows = []
+    for device, received in latest.items():
+        seen, known = current.get(device, (None, 0))
+        rows.append({"did": device, "new_seen": received if seen is None or seen < received else seen,
+                     "new_known": max(known, highest[device])})
+    table = cast(Table, DeviceStatus.__table__)
+    session.connection().execute(update(table).where(table.c.device_id == bindparam("did"))
+                                 .values(last_report_ts=bindparam("new_seen"), last_known_id=bindparam("new_known")),
+                                 rows)
 
 
 def known_report_uuids(session: Session, uuids: Iterable[str]) -> set[str]:
