@@ -14,6 +14,7 @@ from typing import Any
 
 from appliance import catalogue_cli
 from appliance.app import OWNER_EMAIL, Appliance
+from appliance.runtime import settle_memory
 from appliance.errors import ApplianceError, NotFound
 from appliance.jobs import cli as jobs_cli
 from appliance.services import passwords
@@ -86,6 +87,7 @@ async def _serve(args: argparse.Namespace) -> None:
     overrides: dict[str, Any] = {"server.host": args.host, "server.port": args.port}
     appliance = Appliance(_data_dir(args), overrides=overrides)
     await appliance.start()
+    settle_memory()
     _announce_first_run(appliance)
     for host, port in appliance.http_addresses:
         _out(f"IOTile Appliance serving http://{host}:{port}/api/v1/ (data: {appliance.data_dir.root})")
