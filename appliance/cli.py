@@ -14,9 +14,9 @@ from typing import Any
 
 from appliance import catalogue_cli
 from appliance.app import OWNER_EMAIL, Appliance
-from appliance.runtime import settle_memory
 from appliance.errors import ApplianceError, NotFound
 from appliance.jobs import cli as jobs_cli
+from appliance.runtime import settle_memory
 from appliance.services import passwords
 from appliance.version import __version__
 
