@@ -325,7 +325,10 @@ class _Stored:
 def _reads_history(report: DecodedReport) -> bool:
     """A reboot may leave the report's oldest block dirty, and re-basing it reads the streamer's
     previous report from the ledger: a blocking read that must stay off the event loop."""
-    return bool(len(report.readings)) and bool((report.stream == REBOOT_STREAM).any())
+    streams = report.stream
+    if len(streams) <= 64:  # a list scan beats numpy's per-call cost on the few readings of a small report
+        return REBOOT_STREAM in streams.tolist()
+    return bool((streams == REBOOT_STREAM).any())
 
 
 def _event_key(pending: Pending, event: DecodedEvent) -> str:
