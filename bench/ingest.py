@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest_disk import Footprint, bare_sort_seconds, compact, footprint  # noqa: E402
+from ingest_pipeline import pipeline_rate  # noqa: E402
 from ingest_reads import read_latencies  # noqa: E402
 from ingest_setup import prepare, signed_report, upload_time  # noqa: E402
 
@@ -74,10 +75,12 @@ async def run_clients(url: str, token: str, bodies: list[list[Upload]]) -> tuple
     return time.perf_counter() - started, latencies
 
 
-def bodies_for(devices: list[int], clients: int, per_client: int, size: int) -> list[list[Upload]]:
-    """Client i owns (device, streamer) = (devices[i % n], i // n): no two clients share a streamer."""
+def bodies_for(devices: list[int], clients: int, per_client: int, size: int,
+               first_streamer: int = 0) -> list[list[Upload]]:
+    """Client i owns (device, streamer) = (devices[i % n], first_streamer + i // n): no two clients
+    share a streamer."""
     n = len(devices)
-    return [[(signed_report(devices[i % n], i // n, 1 + k * size, size, seed=i * 1000 + k),
+    return [[(signed_report(devices[i % n], first_streamer + i // n, 1 + k * size, size, seed=i * 1000 + k),
               upload_time(1 + k * size, size)) for k in range(per_client)]
             for i in range(clients)]
 
@@ -115,10 +118,12 @@ def large_reports(data: Path, token: str, devices: list[int], reports: int) -> t
 
 
 def small_reports(data: Path, token: str, devices: list[int], per_client: int) -> tuple[float, float, float, float]:
+    """A fresh streamer range per client (uploads start at ids after what earlier phases stored)."""
     bodies = bodies_for(devices, 64, per_client, 10)
     server = Server(data)
     try:
-        elapsed, latencies = asyncio.run(run_clients(server.url + URL, token, bodies))
+        asyncio.run(run_clients(server.url + URL, token, [mine[:2] for mine in bodies]))  # connections, caches
+        elapsed, latencies = asyncio.run(run_clients(server.url + URL, token, [mine[2:] for mine in bodies]))
     finally:
         server.stop()
     bare = subprocess.Popen([sys.executable, str(Path(__file__).parent / "bare_upload_server.py"), "18765"])
@@ -128,8 +133,8 @@ def small_reports(data: Path, token: str, devices: list[int], per_client: int) -
     finally:
         bare.terminate()
         bare.wait()
-    uploads = 64 * per_client
-    return uploads / elapsed, float(np.percentile(latencies, 99) * 1000), uploads / bare_elapsed, elapsed
+    uploads = 64 * (per_client - 2)
+    return uploads / elapsed, float(np.percentile(latencies, 99) * 1000), 64 * per_client / bare_elapsed, elapsed
 
 
 def per_reading(now: Footprint, before: Footprint, field: str) -> float:
@@ -165,6 +170,9 @@ def main() -> None:
         ups, p99, bare_ups, _ = small_reports(data, token, devices, 20 if args.quick else 100)
         out(f"small reports (10 readings, 64 clients):    {ups:12,.0f} uploads/s    target >= 5,000, p99 {p99:.1f} ms")
         out(f"  bare aiohttp multipart handler:           {bare_ups:12,.0f} uploads/s    ratio {ups / bare_ups:.2f}")
+        fresh = bodies_for(devices, 64, 20 if args.quick else 100, 10, first_streamer=8)  # streamers not used yet
+        in_process, cpu = pipeline_rate(data, token, fresh)
+        out(f"  the ingest pipeline alone, in-process:    {in_process:12,.0f} uploads/s    {cpu:.0f} us CPU per upload")
         shutil.rmtree(data, ignore_errors=True)
     subprocess.run([sys.executable, str(Path(__file__).parent / "parser.py"), "--repeat", "10"], check=False)
     rows = 50_000_000 if args.full else (2_000_000 if args.quick else 10_000_000)

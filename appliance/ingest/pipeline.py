@@ -1,11 +1,15 @@
 """The upload pipeline: raw bytes in, durable readings out, exactly once per streamer.
 
-1. The raw upload is appended to the raw log and fsynced before anything else (raw first).
-2. It is decoded off the loop; a bad report is refused whole (400) and kept under blobs/errors/.
-3. The device must exist (404), be claimed (400) and the caller may upload to its org (403).
-4. Under a per-streamer lock: new readings are those above the streamer's last_id in the DuckDB
-   ledger; the readings, the new last_id and the report's log entry commit in ONE DuckDB
-   transaction (shared with other uploads by group commit). Only then is the upload answered.
+1. The report is decoded (small ones on the loop, big ones off it); a bad report is refused whole
+   (400) and its bytes kept under blobs/errors/.
+2. The device must exist (404), be claimed (400) and the caller may upload to its org (403).
+3. Under a per-streamer lock, so a streamer has one report in flight: new readings are those above
+   the streamer's last_id. The small reports of the moment are assembled together on the loop (one
+   array pass, assemble.py; batcher.py gathers them); big reports, and reports whose reboots may
+   need the ledger, are assembled on a worker thread.
+4. Raw first: the group's raw bytes are appended to the raw log with one fsync, and only then do the
+   readings, the streamers' new last_ids and the reports' log entries commit in ONE DuckDB
+   transaction. Only then is each upload answered.
 5. The metadata copy (Streamer, StreamerReport, DeviceStatus heartbeat) follows in batches
    (follower.py); OTA version attributes, which are rare, are written before answering.
 """
@@ -114,8 +118,7 @@ class Ingest:
         self._targets = DeviceContextCache(metadata, events)
         self.ledger = LedgerIO(streams)
         self.follower = LedgerFollower(metadata, streams)
-        self._groups: Batcher[_Job, _Stored] = Batcher("ingest", self._start_group, max_items=GROUP_UPLOADS,
-                                                       depth=1)
+        self._groups: Batcher[_Job, _Stored] = Batcher("ingest", self._start_group, max_items=GROUP_UPLOADS)
         self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = weakref.WeakValueDictionary()
         self._rights: LoadingCache[tuple[str, int | None, int | None, int], bool] = LoadingCache(2.0)
         self.version_hooks: list[VersionHook] = []
