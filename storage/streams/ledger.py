@@ -142,13 +142,6 @@ def _entry(row: tuple[Any, ...]) -> ReportEntry:
     return ReportEntry(**values)
 
 
-def entries_after(conn: Conn, seq: int, limit: int) -> list[ReportEntry]:
-    """Oldest first, from ``seq`` on: the follower's way forward."""
-    rows = conn.execute(f"SELECT {_LOG_COLUMNS} FROM {LOG_TABLE} WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
-                        [seq, limit]).fetchall()
-    return [_entry(row) for row in rows]
-
-
 def newest_entries(conn: Conn, before_seq: int | None, limit: int) -> list[ReportEntry]:
     """Newest first; ``before_seq`` pages further back."""
     bound = "" if before_seq is None else "WHERE seq < ?"
