@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from appliance.runtime import settle_memory
 from gui.bridge import CoreThread
 from gui.collector import collect_on_main_thread
 from gui.dialogs.first_run import show_first_run
@@ -159,6 +160,7 @@ def run_gui(data_dir: Path | None) -> int:
     controller.gui_did_finish.connect(QApplication.exit)
     _quit_on_sigint(controller)
     controller.start()
+    settle_memory()  # on the Qt thread, where this program's collections run (gui/collector.py)
     code = app.exec()
     if not controller.core.join(JOIN_SECONDS):
         LOGGER.error("the appliance thread did not end within %s s", JOIN_SECONDS)
