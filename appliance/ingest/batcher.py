@@ -3,8 +3,9 @@
 Each small upload costs a fixed overhead per step that dwarfs its few readings: a thread hop, a
 wake-up of the loop, numpy's per-call cost, a DuckDB statement. A ``Batcher`` collects what the
 loop's handlers submit during one turn of the loop and hands it to ``run`` as one list; while
-``depth`` such calls are under way, new items gather for the next one, so the batch grows by
-itself as load rises and stays a batch of one when the appliance is idle. All of a batch's
+that call is under way, new items gather for the next one, so the batch grows by itself as load
+rises and stays a batch of one when the appliance is idle (one batch at a time measured faster
+than two: the groups are bigger). All of a batch's
 futures are resolved in one callback on the loop (one wake-up, not one per item).
 
 A failing batch is retried item by item, so a bad item gets its own error and the others
@@ -31,19 +32,14 @@ class Batcher(Generic[I, R]):
     """``run(items)`` starts the work for a batch and returns a future of one result per item, in
     order (it is called on the loop; the work itself runs on whatever thread it hands it to)."""
 
-    def __init__(self, name: str, run: Callable[[list[I]], Work[R]], *, max_items: int = 256,
-                 depth: int = 1) -> None:
+    def __init__(self, name: str, run: Callable[[list[I]], Work[R]], *, max_items: int = 256) -> None:
         self._name = name
         self._run = run
         self._max_items = max_items
-        self._depth = depth
         self._pending: list[tuple[I, asyncio.Future[R]]] = []
         self._running = 0
+        """Calls of ``run`` under way: one batch, or the single-item retries of a failed one."""
         self._scheduled = False
-
-    @property
-    def backlog(self) -> int:
-        return len(self._pending)
 
     def submit(self, item: I) -> asyncio.Future[R]:
         """Returns a future rather than a coroutine so that a caller can shield it: the item's
@@ -55,13 +51,13 @@ class Batcher(Generic[I, R]):
         return future
 
     def _kick(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._scheduled and self._pending and self._running < self._depth:
+        if not self._scheduled and self._pending and not self._running:
             self._scheduled = True
             loop.call_soon(self._flush, loop)  # after every handler that is ready this turn
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         self._scheduled = False
-        if self._running >= self._depth or not self._pending:
+        if self._running or not self._pending:
             return
         batch, self._pending = self._pending[:self._max_items], self._pending[self._max_items:]
         self._start(loop, batch, isolate=len(batch) > 1)

@@ -30,7 +30,7 @@ async def test_items_of_one_loop_turn_share_a_batch_and_later_ones_the_next() ->
     await asyncio.sleep(0.05)
     later = [batcher.submit(i) for i in (5, 6)]
     await asyncio.sleep(0.05)
-    assert batches == [[0, 1, 2]]  # depth 1: nothing else starts while it runs
+    assert batches == [[0, 1, 2]]  # one batch at a time: nothing else starts while it runs
     release.set()
     assert await asyncio.gather(*first, *later) == [0, 10, 20, 30, 40, 50, 60]
     assert batches == [[0, 1, 2], [3, 4, 5], [6]]
